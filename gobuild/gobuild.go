@@ -1,0 +1,133 @@
+// Package gobuild runs the go command for devserver: building a function's main package, for the
+// host (run) or for Lambda (package), and listing the local packages a function depends on.
+package gobuild
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Options describe one build.
+type Options struct {
+	// Dir is where the go command runs (the project root, inside the module).
+	Dir string
+	// Package is the main package to build, as a path relative to Dir ("./sample") or absolute.
+	Package string
+	// Output is the binary to write.
+	Output string
+	// GOOS and GOARCH cross-compile when set; "" builds for the host.
+	GOOS, GOARCH string
+	// Lambda adds the flags of a deployable build: CGO_ENABLED=0, -buildvcs=false, -ldflags='-s -w -buildid='.
+	Lambda bool
+}
+
+// Error is a failed build; Output holds the compiler's messages (file:line: ...).
+type Error struct {
+	Package string
+	Output  string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("build %s: %v\n%s", e.Package, e.Err, strings.TrimRight(e.Output, "\n"))
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Args returns the go command's arguments for opts (without "go").
+func Args(opts Options) []string {
+	args := []string{"build", "-tags", "lambda.norpc", "-trimpath"}
+	if opts.Lambda {
+		args = append(args, "-buildvcs=false", "-ldflags=-s -w -buildid=")
+	}
+	return append(args, "-o", opts.Output, pkgArg(opts.Package))
+}
+
+// Env returns the environment the go command runs with for opts.
+func Env(opts Options) []string {
+	env := os.Environ()
+	if opts.Lambda {
+		env = append(env, "CGO_ENABLED=0")
+	}
+	if opts.GOOS != "" {
+		env = append(env, "GOOS="+opts.GOOS)
+	}
+	if opts.GOARCH != "" {
+		env = append(env, "GOARCH="+opts.GOARCH)
+	}
+	// Building from inside a `go test` or `go run` must not inherit a -flags of its own.
+	return append(env, "GOFLAGS=")
+}
+
+// Build compiles opts.Package into opts.Output. A compile failure is an *Error.
+func Build(ctx context.Context, opts Options) error {
+	if err := os.MkdirAll(filepath.Dir(opts.Output), 0o755); err != nil {
+		return fmt.Errorf("create build folder: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, "go", Args(opts)...)
+	cmd.Dir = opts.Dir
+	cmd.Env = Env(opts)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("build %s: %w", opts.Package, ctx.Err())
+		}
+		return &Error{Package: opts.Package, Output: out.String(), Err: err}
+	}
+	return nil
+}
+
+// Deps lists the folders of every package inside the main module that pkg imports, pkg's own
+// folder included, and the module's go.mod folder. These are the folders whose changes can change
+// the function.
+func Deps(ctx context.Context, dir, pkg string) (pkgDirs []string, moduleDir string, err error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-tags", "lambda.norpc", "-deps", "-json=Dir,Standard,Module", pkgArg(pkg))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, "", fmt.Errorf("list dependencies of %s: %w: %s", pkg, err, strings.TrimSpace(stderr.String()))
+	}
+	type module struct {
+		Main bool
+		Dir  string
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p struct {
+			Dir      string
+			Standard bool
+			Module   *module
+		}
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, "", fmt.Errorf("list dependencies of %s: %w", pkg, err)
+		}
+		if p.Standard || p.Module == nil || !p.Module.Main {
+			continue
+		}
+		moduleDir = p.Module.Dir
+		pkgDirs = append(pkgDirs, p.Dir)
+	}
+	return pkgDirs, moduleDir, nil
+}
+
+// pkgArg makes a relative folder a package path the go command accepts ("sample" → "./sample").
+func pkgArg(p string) string {
+	if filepath.IsAbs(p) || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") || p == "." {
+		return p
+	}
+	return "./" + p
+}

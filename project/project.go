@@ -1,0 +1,126 @@
+// Package project owns the route model: the functions, routes, API kind and stage that both
+// `devserver run` and `devserver package` are built from, and loading it from config.yaml.
+package project
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// API kinds.
+const (
+	KindREST = "rest"
+	KindHTTP = "http"
+)
+
+// Architectures, spelled as SAM spells them.
+const (
+	ArchX86 = "x86_64"
+	ArchARM = "arm64"
+)
+
+// Methods lists the HTTP methods a route may name, ANY included.
+var Methods = []string{"ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
+
+// AnyMethods is what ANY stands for on API Gateway.
+var AnyMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
+
+// Project is the route model of one application with one stage applied.
+type Project struct {
+	// Dir is the absolute project root; sources are relative to it.
+	Dir string
+	// ConfigFile is the absolute path of the config the model came from.
+	ConfigFile string
+	// AppName names the application (and the stack, when packaged).
+	AppName string
+	// StageName is the named stage applied, "" for the defaults.
+	StageName string
+	API       API
+	// Functions sorted by name.
+	Functions []*Function
+	// Routes in the order the config lists them.
+	Routes []Route
+}
+
+// API describes the API Gateway front.
+type API struct {
+	// Kind is KindREST or KindHTTP.
+	Kind string
+	// Stage is the API Gateway stage name (the first path segment of REST invoke URLs).
+	Stage string
+	// TimeoutMS is the integration timeout: 29000 for REST, 30000 for HTTP, unless set lower.
+	TimeoutMS int
+	// BinaryMediaTypes are the media types REST treats as binary (e.g. "image/png", "*/*").
+	BinaryMediaTypes []string
+}
+
+// Function is one Lambda function.
+type Function struct {
+	Name string
+	// Source is the Go main package folder as written in the config ("./sample").
+	Source string
+	// Dir is Source made absolute.
+	Dir string
+	// MemoryMB is 128–10240.
+	MemoryMB int
+	// TimeoutSec is 1–900.
+	TimeoutSec int
+	// Architecture is ArchX86 or ArchARM.
+	Architecture string
+	// Environment holds the user's variables.
+	Environment map[string]string
+	// ReservedConcurrency caps concurrent executions when > 0; 0 means unreserved.
+	ReservedConcurrency int
+}
+
+// Route sends one method and path to a function.
+type Route struct {
+	// Method is upper case, or "ANY".
+	Method string
+	// Path is an API Gateway resource path: "/", "/pets/{id}", "/files/{proxy+}".
+	Path     string
+	Function string
+}
+
+// Key is the HTTP API route key, "GET /pets/{id}".
+func (r Route) Key() string { return r.Method + " " + r.Path }
+
+// Function returns the function named name, or nil.
+func (p *Project) Function(name string) *Function {
+	i, ok := slices.BinarySearchFunc(p.Functions, name, func(f *Function, n string) int { return strings.Compare(f.Name, n) })
+	if !ok {
+		return nil
+	}
+	return p.Functions[i]
+}
+
+// Problem is one thing wrong in a config file, located by line and column.
+type Problem struct {
+	File string
+	Line int
+	Col  int
+	// Key is the dotted path of the offending key: "routes[2].function".
+	Key string
+	Msg string
+}
+
+func (p Problem) String() string {
+	if p.Key == "" {
+		return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s: %s", p.File, p.Line, p.Col, p.Key, p.Msg)
+}
+
+// ConfigError lists every problem found in a config file, sorted by position.
+type ConfigError struct {
+	Problems []Problem
+}
+
+func (e *ConfigError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
