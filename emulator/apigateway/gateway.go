@@ -1,0 +1,158 @@
+// Package apigateway is the API Gateway front of the emulator: it routes HTTP requests as API
+// Gateway does, turns them into proxy integration events, invokes the function, and turns its
+// answer (or its failure) into the HTTP response API Gateway would send.
+package apigateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/devserver/devserver/emulator/pool"
+	"github.com/devserver/devserver/project"
+)
+
+// MaxRequestBody is API Gateway's payload limit (10 MB).
+const MaxRequestBody = 10 << 20
+
+// Invoker runs a function synchronously.
+type Invoker interface {
+	Invoke(ctx context.Context, function string, req pool.Request) (*pool.Response, error)
+}
+
+// BuildError is what an Invoker returns when the function has no good build to run.
+type BuildError interface {
+	error
+	Function() string
+	CompilerOutput() string
+}
+
+// BuildStatus reports functions whose latest build failed while an older one still serves.
+type BuildStatus interface {
+	FailedBuilds() []string
+}
+
+// Config holds what the gateway needs besides the route model.
+type Config struct {
+	Invoker Invoker
+	// Status, when set, adds X-Devserver-Build-Error to every response while a build is broken.
+	Status BuildStatus
+	Log    *slog.Logger
+	// AccountID goes into requestContext.accountId.
+	AccountID string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Gateway serves one API. It is an http.Handler.
+type Gateway struct {
+	cfg   Config
+	table atomic.Pointer[table]
+}
+
+// table is the part of the gateway that a config reload replaces.
+type table struct {
+	proj   *project.Project
+	router *router
+	apiID  string
+}
+
+// New returns a gateway serving p.
+func New(cfg Config, p *project.Project) *Gateway {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	g := &Gateway{cfg: cfg}
+	g.SetProject(p)
+	return g
+}
+
+// SetProject swaps in a new route model; requests already routed finish as they were.
+func (g *Gateway) SetProject(p *project.Project) {
+	g.table.Store(&table{proj: p, router: newRouter(p.Routes), apiID: apiID(p.AppName)})
+}
+
+// apiID is a stable 10-character id shaped like API Gateway's.
+func apiID(app string) string {
+	h := fnv.New64a()
+	io.WriteString(h, app) //nolint:errcheck // hashes never fail.
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	n := h.Sum64()
+	b := make([]byte, 10)
+	for i := range b {
+		b[i] = alphabet[n%36]
+		n /= 36
+	}
+	return string(b)
+}
+
+// ServeHTTP answers one request as API Gateway would.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := g.cfg.Now()
+	t := g.table.Load()
+	rec := &record{method: r.Method, path: r.URL.Path, requestID: pool.NewRequestID()}
+	g.restHeaders(w, rec.requestID)
+	if s := g.cfg.Status; s != nil {
+		if failed := s.FailedBuilds(); len(failed) > 0 {
+			w.Header().Set("X-Devserver-Build-Error", strings.Join(failed, ", "))
+		}
+	}
+	g.serveREST(w, r, t, rec, start)
+	g.cfg.Log.Info("request", "method", rec.method, "path", rec.path, "status", rec.status,
+		"duration", time.Since(start).Round(time.Microsecond), "function", rec.function, "requestId", rec.requestID)
+}
+
+// record is what the access log says about a request.
+type record struct {
+	method, path, function, requestID string
+	status                            int
+}
+
+// errorBody writes an API Gateway error response.
+func errorBody(w http.ResponseWriter, rec *record, status int, errorType, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if errorType != "" {
+		h["x-amzn-ErrorType"] = []string{errorType}
+	}
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"message":%q}`, msg)
+	rec.status = status
+}
+
+// invokeResult is one invocation's outcome.
+type invokeResult struct {
+	resp *pool.Response
+	err  error
+}
+
+// invoke calls the function and waits at most timeout: like API Gateway, it stops waiting at the
+// integration timeout while the function itself runs on to its own end.
+func (g *Gateway) invoke(r *http.Request, function string, req pool.Request, timeout time.Duration) (invokeResult, bool) {
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	ch := make(chan invokeResult, 1)
+	go func() {
+		resp, err := g.cfg.Invoker.Invoke(ctx, function, req)
+		ch <- invokeResult{resp, err}
+	}()
+	select {
+	case res := <-ch:
+		if errors.Is(res.err, context.DeadlineExceeded) {
+			return res, false
+		}
+		return res, true
+	case <-ctx.Done():
+		return invokeResult{err: ctx.Err()}, false
+	}
+}

@@ -1,0 +1,285 @@
+package apigateway
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/devserver/devserver/emulator/pool"
+)
+
+// restEvent is the payload 1.0 event. It embeds the aws-lambda-go type and overrides the two
+// fields whose JSON differs on API Gateway: body is null without a body, and isBase64Encoded is
+// always present.
+type restEvent struct {
+	events.APIGatewayProxyRequest
+	Body            *string `json:"body"`
+	IsBase64Encoded bool    `json:"isBase64Encoded"`
+}
+
+func (g *Gateway) restHeaders(w http.ResponseWriter, requestID string) {
+	h := w.Header()
+	h["x-amzn-RequestId"] = []string{requestID}
+	h["x-amz-apigw-id"] = []string{extendedID(requestID)}
+	h["X-Amzn-Trace-Id"] = []string{"Root=1-" + strconv.FormatInt(g.cfg.Now().Unix(), 16) + "-" + strings.ReplaceAll(requestID, "-", "")[:24]}
+}
+
+// extendedID derives a 16-character id shaped like API Gateway's extendedRequestId.
+func extendedID(requestID string) string {
+	s := base64.StdEncoding.EncodeToString([]byte(strings.ReplaceAll(requestID, "-", "")[:11]))
+	return s[:15] + "="
+}
+
+func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request, t *table, rec *record, start time.Time) {
+	stage := t.proj.API.Stage
+	escaped := r.URL.EscapedPath()
+	// Cloud URLs carry the stage (/api/pets); locally /pets works too. The stage form is tried
+	// first, so that a URL copied from the cloud means the same thing here.
+	path := escaped
+	m, ok := match{}, false
+	if rest, cut := strings.CutPrefix(escaped, "/"+stage); cut && (rest == "" || rest[0] == '/') {
+		if rest == "" {
+			rest = "/"
+		}
+		if m, ok = t.router.lookup(r.Method, rest); ok {
+			path = rest
+		}
+	}
+	if !ok {
+		m, ok = t.router.lookup(r.Method, escaped)
+	}
+	if !ok {
+		errorBody(w, rec, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		return
+	}
+	rec.function = m.route.Function
+	if r.ContentLength > MaxRequestBody {
+		errorBody(w, rec, http.StatusRequestEntityTooLarge, "", "Request Entity Too Large")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody+1))
+	if err != nil {
+		errorBody(w, rec, http.StatusBadRequest, "", "Bad Request")
+		return
+	}
+	if len(body) > MaxRequestBody {
+		errorBody(w, rec, http.StatusRequestEntityTooLarge, "", "Request Entity Too Large")
+		return
+	}
+	ev := g.restEvent(r, t, m, path, body, rec.requestID, start)
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		errorBody(w, rec, http.StatusInternalServerError, "", "Internal server error")
+		return
+	}
+	res, ok := g.invoke(r, m.route.Function, pool.Request{Payload: payload}, time.Duration(t.proj.API.TimeoutMS)*time.Millisecond)
+	if !ok {
+		errorBody(w, rec, http.StatusGatewayTimeout, "", "Endpoint request timed out")
+		return
+	}
+	var buildErr BuildError
+	switch {
+	case errors.As(res.err, &buildErr):
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, buildErr.CompilerOutput()) //nolint:errcheck // client gone.
+		rec.status = http.StatusBadGateway
+		return
+	case res.err != nil:
+		// Throttled, too large, or the function is gone: API Gateway's "invoke rejected" answer.
+		g.cfg.Log.Warn("invoke failed", "function", m.route.Function, "err", res.err)
+		errorBody(w, rec, http.StatusInternalServerError, "", "Internal server error")
+		return
+	case res.resp.FunctionError != "":
+		errorBody(w, rec, http.StatusBadGateway, "", "Internal server error")
+		return
+	}
+	if !writeRESTResponse(w, r, res.resp.Payload, t.proj.API.BinaryMediaTypes, rec) {
+		g.cfg.Log.Warn("malformed Lambda proxy response", "function", m.route.Function, "response", truncate(res.resp.Payload, 200))
+		errorBody(w, rec, http.StatusBadGateway, "", "Internal server error")
+	}
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}
+
+func (g *Gateway) restEvent(r *http.Request, t *table, m match, path string, body []byte, requestID string, now time.Time) *restEvent {
+	p := t.proj
+	headers := make(map[string]string, len(r.Header)+4)
+	multi := make(map[string][]string, len(r.Header)+4)
+	for k, vs := range r.Header {
+		headers[k] = vs[len(vs)-1]
+		multi[k] = vs
+	}
+	host := r.Host
+	headers["Host"], multi["Host"] = host, []string{host}
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	_, localPort, _ := net.SplitHostPort(host)
+	if localPort == "" {
+		localPort = "80"
+	}
+	for k, v := range map[string]string{"X-Forwarded-For": ip, "X-Forwarded-Port": localPort, "X-Forwarded-Proto": "http"} {
+		if _, ok := headers[k]; !ok {
+			headers[k], multi[k] = v, []string{v}
+		}
+	}
+	var query map[string]string
+	var multiQuery map[string][]string
+	if r.URL.RawQuery != "" {
+		values, _ := url.ParseQuery(r.URL.RawQuery)
+		if len(values) > 0 {
+			query = make(map[string]string, len(values))
+			multiQuery = map[string][]string(values)
+			for k, vs := range values {
+				query[k] = vs[len(vs)-1]
+			}
+		}
+	}
+	var params map[string]string
+	if len(m.params) > 0 {
+		params = m.params
+	}
+	ev := &restEvent{APIGatewayProxyRequest: events.APIGatewayProxyRequest{
+		Resource:                        m.route.Path,
+		Path:                            path,
+		HTTPMethod:                      r.Method,
+		Headers:                         headers,
+		MultiValueHeaders:               multi,
+		QueryStringParameters:           query,
+		MultiValueQueryStringParameters: multiQuery,
+		PathParameters:                  params,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID:         g.cfg.AccountID,
+			ResourceID:        resourceID(m.route.Path),
+			Stage:             p.API.Stage,
+			DomainName:        host,
+			DomainPrefix:      strings.SplitN(host, ".", 2)[0],
+			RequestID:         requestID,
+			ExtendedRequestID: extendedID(requestID),
+			Protocol:          r.Proto,
+			Identity:          events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
+			ResourcePath:      m.route.Path,
+			Path:              "/" + p.API.Stage + strings.TrimSuffix(path, "/"),
+			HTTPMethod:        r.Method,
+			RequestTime:       now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			RequestTimeEpoch:  now.UnixMilli(),
+			APIID:             t.apiID,
+		},
+	}}
+	if path == "/" {
+		ev.RequestContext.Path = "/" + p.API.Stage + "/"
+	}
+	if len(body) > 0 {
+		s := string(body)
+		if matchesMedia(r.Header.Get("Content-Type"), p.API.BinaryMediaTypes) {
+			s = base64.StdEncoding.EncodeToString(body)
+			ev.IsBase64Encoded = true
+		}
+		ev.Body = &s
+	}
+	return ev
+}
+
+// resourceID is a stable 6-character id for a resource path.
+func resourceID(path string) string {
+	return apiID(path)[:6]
+}
+
+// restResponse is the payload 1.0 response. Any other key makes it malformed.
+type restResponse struct {
+	StatusCode        *int                `json:"statusCode"`
+	Headers           map[string]string   `json:"headers"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	Body              *string             `json:"body"`
+	IsBase64Encoded   bool                `json:"isBase64Encoded"`
+}
+
+// writeRESTResponse writes the function's answer, or reports false if it is malformed.
+func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, binaryTypes []string, rec *record) bool {
+	payload = bytes.TrimSpace(payload)
+	if len(payload) == 0 || payload[0] != '{' {
+		return false
+	}
+	var resp restResponse
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&resp); err != nil || dec.More() {
+		return false
+	}
+	status := http.StatusOK
+	if resp.StatusCode != nil {
+		status = *resp.StatusCode
+	}
+	if status < 100 || status > 599 {
+		return false
+	}
+	var body []byte
+	if resp.Body != nil {
+		body = []byte(*resp.Body)
+	}
+	h := w.Header()
+	for k, vs := range resp.MultiValueHeaders {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	for k, v := range resp.Headers {
+		if !slices.Contains(h.Values(k), v) {
+			h.Add(k, v)
+		}
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	if resp.IsBase64Encoded && len(body) > 0 {
+		accept, _, _ := strings.Cut(r.Header.Get("Accept"), ",")
+		if matchesMedia(accept, binaryTypes) || matchesMedia(h.Get("Content-Type"), binaryTypes) {
+			dec, err := base64.StdEncoding.DecodeString(string(body))
+			if err != nil {
+				return false
+			}
+			body = dec
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body) //nolint:errcheck // client gone.
+	rec.status = status
+	return true
+}
+
+// matchesMedia reports whether a Content-Type or Accept value matches one of the binary media
+// types, which may use wildcards ("image/*", "*/*").
+func matchesMedia(value string, types []string) bool {
+	if value == "" || len(types) == 0 {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(strings.TrimSpace(value))
+	if err != nil {
+		return false
+	}
+	typ, sub, _ := strings.Cut(mt, "/")
+	for _, t := range types {
+		tt, ts, _ := strings.Cut(strings.ToLower(t), "/")
+		if (tt == "*" || tt == typ) && (ts == "*" || ts == sub) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,220 @@
+// Package emulator composes `devserver run`: it builds each function for the host, keeps a pool
+// of instances per function, and serves the API Gateway front on a local address.
+package emulator
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/devserver/devserver/emulator/apigateway"
+	"github.com/devserver/devserver/emulator/pool"
+	"github.com/devserver/devserver/gobuild"
+	"github.com/devserver/devserver/project"
+)
+
+// CacheDir is the folder inside the project where host builds go (ignored by git).
+const CacheDir = ".devserver"
+
+// AccountID is the account in ARNs and events: AWS's documentation placeholder.
+const AccountID = "123456789012"
+
+// Config holds what `devserver run` was asked for.
+type Config struct {
+	Project *project.Project
+	// Addr is host:port to listen on; port 0 picks a free one.
+	Addr string
+	// MaxInstances is the local cap per function (0 = pool.DefaultMaxInstances).
+	MaxInstances int
+	// Terminal receives the functions' output and their START/END/REPORT lines.
+	Terminal io.Writer
+	Log      *slog.Logger
+	// Environ is the developer's environment (for AWS credentials and region).
+	Environ []string
+	// Ready is called once the server listens and every function is built.
+	Ready func(addr string)
+}
+
+// Server is a running emulator.
+type Server struct {
+	cfg    Config
+	term   *pool.Terminal
+	region string
+	gw     *apigateway.Gateway
+	seq    atomic.Int64
+
+	mu    sync.RWMutex
+	pools map[string]*pool.Pool
+}
+
+// New prepares a server; Run builds and serves.
+func New(cfg Config) *Server {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Terminal == nil {
+		cfg.Terminal = io.Discard
+	}
+	region := "us-east-1"
+	for _, k := range []string{"AWS_DEFAULT_REGION=", "AWS_REGION="} {
+		for _, kv := range cfg.Environ {
+			if v, ok := cutPrefix(kv, k); ok && v != "" {
+				region = v
+			}
+		}
+	}
+	s := &Server{cfg: cfg, term: pool.NewTerminal(cfg.Terminal), region: region, pools: map[string]*pool.Pool{}}
+	s.gw = apigateway.New(apigateway.Config{Invoker: s, Log: cfg.Log, AccountID: AccountID}, cfg.Project)
+	return s
+}
+
+func cutPrefix(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
+		return s[len(prefix):], true
+	}
+	return "", false
+}
+
+var _ apigateway.Invoker = (*Server)(nil)
+
+// Invoke runs function through its current pool.
+func (s *Server) Invoke(ctx context.Context, function string, req pool.Request) (*pool.Response, error) {
+	s.mu.RLock()
+	p := s.pools[function]
+	s.mu.RUnlock()
+	if p == nil {
+		return nil, fmt.Errorf("invoke %s: %w", function, ErrUnknownFunction)
+	}
+	return p.Invoke(ctx, req)
+}
+
+// ErrUnknownFunction is an invoke of a function the model does not have.
+var ErrUnknownFunction = errors.New("function not found")
+
+// Stats returns the pool statistics of function.
+func (s *Server) Stats(function string) pool.Stats {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if p := s.pools[function]; p != nil {
+		return p.Stats()
+	}
+	return pool.Stats{}
+}
+
+// Handler is the API Gateway front, for tests and benchmarks that serve it themselves.
+func (s *Server) Handler() http.Handler { return s.gw }
+
+// Build builds every function and makes its pool. A compile error is a *gobuild.Error.
+func (s *Server) Build(ctx context.Context) error {
+	fns := s.cfg.Project.Functions
+	bins := make([]string, len(fns))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, f := range fns {
+		g.Go(func() error {
+			bin, err := s.build(gctx, f)
+			bins[i] = bin
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range fns {
+		s.pools[f.Name] = s.newPool(f, bins[i])
+	}
+	return nil
+}
+
+func (s *Server) newPool(f *project.Function, bin string) *pool.Pool {
+	return pool.New(pool.Config{
+		Function:     f,
+		Binary:       bin,
+		MaxInstances: s.cfg.MaxInstances,
+		Region:       s.region,
+		Account:      AccountID,
+		Environ:      s.cfg.Environ,
+		Terminal:     s.term,
+		Log:          s.cfg.Log,
+	})
+}
+
+// build compiles f into a fresh folder of the cache, so that a running build is never replaced
+// under its instances.
+func (s *Server) build(ctx context.Context, f *project.Function) (string, error) {
+	p := s.cfg.Project
+	out := filepath.Join(p.Dir, CacheDir, "build", f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
+	began := time.Now()
+	s.term.Line("", fmt.Sprintf("building %s (%s)…", f.Name, f.Source))
+	err := gobuild.Build(ctx, gobuild.Options{Dir: p.Dir, Package: f.Dir, Output: out})
+	if err != nil {
+		return "", err
+	}
+	s.term.Line("", fmt.Sprintf("built %s in %s", f.Name, time.Since(began).Round(time.Millisecond)))
+	return out, nil
+}
+
+// Run builds the functions, serves until ctx is done, then shuts down: the HTTP server first
+// (bounded), then every instance.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Build(ctx); err != nil {
+		return err
+	}
+	defer s.closePools()
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: s.gw, ReadHeaderTimeout: 10 * time.Second}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
+		return nil
+	})
+	if s.cfg.Ready != nil {
+		s.cfg.Ready(ln.Addr().String())
+	}
+	return g.Wait()
+}
+
+func (s *Server) closePools() {
+	s.mu.Lock()
+	pools := s.pools
+	s.pools = map[string]*pool.Pool{}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range pools {
+		wg.Go(p.Close)
+	}
+	wg.Wait()
+}
+
+// CleanCache removes host builds left by earlier runs of the project.
+func CleanCache(dir string) error {
+	return os.RemoveAll(filepath.Join(cmp.Or(dir, "."), CacheDir, "build"))
+}

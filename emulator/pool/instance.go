@@ -1,0 +1,305 @@
+package pool
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/devserver/devserver/emulator/runtimeapi"
+)
+
+// instance is one child process of the function and the Runtime API it talks to.
+type instance struct {
+	p      *Pool
+	api    *runtimeapi.Server
+	cmd    *exec.Cmd
+	out    *lineWriter
+	exited chan struct{}
+
+	initDur time.Duration
+	served  atomic.Bool // it has finished an invocation: it is warm
+	killed  atomic.Bool // killed for a timeout; never reused
+
+	mu      sync.Mutex
+	current *invocation
+	cold    bool // the next invocation is the first: report Init Duration
+}
+
+type invocation struct {
+	id      string
+	start   time.Time
+	timer   *time.Timer
+	done    chan struct{}
+	once    sync.Once
+	resp    Response
+	retry   bool
+	capture bytes.Buffer
+}
+
+// initFailure is a function that could not start: its main exited, reported an init error, or
+// took longer than the init limit. The invocation fails with resp.
+type initFailure struct{ resp Response }
+
+func (e *initFailure) Error() string { return "init " + e.resp.FunctionError }
+
+// start launches an instance in a slot the caller reserved (p.starting) and waits for its
+// runtime to ask for the first event.
+func (p *Pool) start() (*instance, error) {
+	inst, err := p.launch()
+	p.mu.Lock()
+	p.starting--
+	if err == nil {
+		p.live[inst] = true
+		p.started++
+	}
+	p.mu.Unlock()
+	if err != nil {
+		p.slotFreed()
+	}
+	return inst, err
+}
+
+func (p *Pool) launch() (*instance, error) {
+	api, err := runtimeapi.Listen(p.name)
+	if err != nil {
+		return nil, fmt.Errorf("start runtime API for %s: %w", p.name, err)
+	}
+	inst := &instance{p: p, api: api, exited: make(chan struct{}), cold: true}
+	inst.out = &lineWriter{term: p.cfg.Terminal, prefix: "[" + p.name + "] ", owner: inst}
+	stream := time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + strings.ReplaceAll(NewRequestID(), "-", "")
+	cmd := exec.Command(p.cfg.Binary)
+	cmd.Dir = filepath.Dir(p.cfg.Binary)
+	cmd.Env = append(p.env[:len(p.env):len(p.env)], "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "AWS_LAMBDA_LOG_STREAM_NAME="+stream)
+	cmd.Stdout, cmd.Stderr = inst.out, inst.out
+	// Its own process group, so that Ctrl-C in the terminal reaches devserver only, and so that
+	// stopping the instance reaches anything the function started.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A grandchild holding the output pipe must not keep Wait from returning.
+	cmd.WaitDelay = time.Second
+	inst.cmd = cmd
+	begin := time.Now()
+	if err := cmd.Start(); err != nil {
+		api.Close()
+		return nil, fmt.Errorf("start %s: %w", p.name, err)
+	}
+	p.exits.Add(1)
+	go inst.wait()
+
+	timer := time.NewTimer(initTimeout)
+	defer timer.Stop()
+	select {
+	case <-api.Ready():
+		inst.initDur = time.Since(begin)
+		return inst, nil
+	case <-inst.exited:
+		return nil, &initFailure{resp: inst.exitResponse("", begin)}
+	case <-timer.C:
+		inst.kill()
+		<-inst.exited
+		msg := fmt.Sprintf("Init phase timed out after %.2f seconds", initTimeout.Seconds())
+		return nil, &initFailure{resp: Response{Payload: runtimeapi.ErrorDoc("Sandbox.Timedout", msg), FunctionError: "Sandbox.Timedout"}}
+	}
+}
+
+// exitResponse describes an instance that ended: the runtime's init error if it sent one,
+// else Runtime.ExitError with the exit status and the process's last output.
+func (inst *instance) exitResponse(requestID string, begin time.Time) Response {
+	if r, ok := inst.api.InitError(); ok {
+		return Response{RequestID: requestID, Payload: r.Payload, FunctionError: r.ErrorType}
+	}
+	status := "signal: killed"
+	if ps := inst.cmd.ProcessState; ps != nil {
+		status = ps.String()
+	}
+	msg := "Runtime exited with error: " + status
+	if status == "exit status 0" {
+		msg = "Runtime exited without providing a reason"
+	}
+	if requestID != "" {
+		msg = "RequestId: " + requestID + " Error: " + msg
+	}
+	var doc []byte
+	if tail := strings.TrimSpace(inst.out.Tail()); tail != "" {
+		doc = jsonErrorWithOutput("Runtime.ExitError", msg, tail)
+	} else {
+		doc = runtimeapi.ErrorDoc("Runtime.ExitError", msg)
+	}
+	inst.p.cfg.Log.Debug("instance exited", "function", inst.p.name, "status", status, "after", time.Since(begin))
+	return Response{RequestID: requestID, Payload: doc, FunctionError: "Runtime.ExitError"}
+}
+
+// wait reaps the process and settles whatever it was doing.
+func (inst *instance) wait() {
+	defer inst.p.exits.Done()
+	inst.cmd.Wait() //nolint:errcheck // the status is read from ProcessState.
+	inst.out.flush()
+	close(inst.exited)
+	inst.api.Close()
+	if open, delivered := inst.api.Abort(); open {
+		inst.mu.Lock()
+		inv := inst.current
+		inst.mu.Unlock()
+		if inv != nil {
+			if !delivered && inst.served.Load() {
+				inst.finish(inv, Response{}, true)
+			} else {
+				inst.finish(inv, inst.exitResponse(inv.id, inv.start), false)
+			}
+		}
+	}
+	inst.p.exited(inst)
+}
+
+// invoke runs req on the instance and waits for the outcome. retry means the instance went
+// away before the runtime received the event.
+func (inst *instance) invoke(req Request) (*Response, bool) {
+	p := inst.p
+	now := time.Now()
+	inv := &invocation{id: NewRequestID(), start: now, done: make(chan struct{})}
+	traceID := req.TraceID
+	if traceID == "" {
+		traceID = NewTraceID(now)
+	}
+	timeout := time.Duration(p.cfg.Function.TimeoutSec) * time.Second
+	inst.mu.Lock()
+	inst.current = inv
+	inst.mu.Unlock()
+	inst.logLine(inv, "START RequestId: "+inv.id+" Version: $LATEST")
+	inv.timer = time.AfterFunc(timeout, func() { inst.timedOut(inv) })
+	err := inst.api.Start(&runtimeapi.Invocation{
+		RequestID:       inv.id,
+		Deadline:        now.Add(timeout),
+		FunctionARN:     p.arn,
+		TraceID:         traceID,
+		ClientContext:   req.ClientContext,
+		CognitoIdentity: req.CognitoIdentity,
+		Payload:         req.Payload,
+	}, func(r runtimeapi.Result) {
+		inst.finish(inv, Response{RequestID: inv.id, Payload: r.Payload, FunctionError: r.ErrorType}, false)
+	})
+	if err != nil {
+		inst.finish(inv, Response{}, true)
+	}
+	// The process may have exited before the event was queued: then nobody else will settle it.
+	select {
+	case <-inst.exited:
+		if open, _ := inst.api.Abort(); open {
+			inst.finish(inv, Response{}, true)
+		}
+	default:
+	}
+	<-inv.done
+	if inv.retry {
+		return nil, true
+	}
+	return &inv.resp, false
+}
+
+func (inst *instance) timedOut(inv *invocation) {
+	if open, _ := inst.api.Abort(); !open {
+		return
+	}
+	inst.killed.Store(true)
+	inst.kill()
+	secs := fmt.Sprintf("%.2f", float64(inst.p.cfg.Function.TimeoutSec))
+	inst.logLine(inv, time.Now().UTC().Format("2006-01-02T15:04:05.000Z")+" "+inv.id+" Task timed out after "+secs+" seconds")
+	msg := "RequestId: " + inv.id + " Error: Task timed out after " + secs + " seconds"
+	inst.finish(inv, Response{RequestID: inv.id, Payload: runtimeapi.ErrorDoc("Sandbox.Timedout", msg), FunctionError: "Sandbox.Timedout"}, false)
+}
+
+// finish settles inv once: END and REPORT lines, the instance back to the pool, the caller woken.
+func (inst *instance) finish(inv *invocation, resp Response, retry bool) {
+	inv.once.Do(func() {
+		inv.timer.Stop()
+		inst.mu.Lock()
+		inst.current = nil
+		cold := inst.cold
+		inst.cold = false
+		inst.mu.Unlock()
+		if !retry {
+			dur := time.Since(inv.start)
+			ms := float64(dur.Microseconds()) / 1000
+			report := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
+				inv.id, ms, int(math.Ceil(ms)), inst.p.cfg.Function.MemoryMB, inst.maxMemoryMB())
+			if cold {
+				report += fmt.Sprintf("\tInit Duration: %.2f ms", float64(inst.initDur.Microseconds())/1000)
+			}
+			inst.logLine(inv, "END RequestId: "+inv.id)
+			inst.logLine(inv, report)
+			inst.served.Store(true)
+		}
+		inv.retry = retry
+		inv.resp = resp
+		inst.out.mu.Lock()
+		inv.resp.Log = inv.capture.String()
+		inst.out.mu.Unlock()
+		inst.p.release(inst)
+		close(inv.done)
+	})
+}
+
+// logLine writes a platform line to the terminal and to the invocation's log.
+func (inst *instance) logLine(inv *invocation, line string) {
+	inst.p.cfg.Terminal.Line(inst.out.prefix, line)
+	inst.out.mu.Lock()
+	inv.capture.WriteString(line + "\n")
+	inst.out.mu.Unlock()
+}
+
+// capture returns the log buffer of the invocation running now, if any. Called with out.mu held.
+func (inst *instance) captureBuf() *bytes.Buffer {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if inst.current == nil {
+		return nil
+	}
+	return &inst.current.capture
+}
+
+// maxMemoryMB is the process's peak resident set, as Lambda's Max Memory Used.
+func (inst *instance) maxMemoryMB() int {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(inst.cmd.Process.Pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	_, rest, ok := bytes.Cut(data, []byte("VmHWM:"))
+	if !ok {
+		return 0
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(string(line)), "kB")))
+	if err != nil {
+		return 0
+	}
+	return (kb + 1023) / 1024
+}
+
+func (inst *instance) kill() {
+	syscall.Kill(-inst.cmd.Process.Pid, syscall.SIGKILL) //nolint:errcheck // already gone is fine.
+}
+
+// stop ends the instance: SIGTERM to its group, SIGKILL after the grace period.
+func (inst *instance) stop() {
+	syscall.Kill(-inst.cmd.Process.Pid, syscall.SIGTERM) //nolint:errcheck // already gone is fine.
+	select {
+	case <-inst.exited:
+	case <-time.After(stopGrace):
+		inst.kill()
+		<-inst.exited
+	}
+}
+
+// jsonErrorWithOutput is Runtime.ExitError's document, with the process's last output, as Lambda
+// shows in the log: the message a user needs to see why main never got going.
+func jsonErrorWithOutput(errorType, msg, output string) []byte {
+	return runtimeapi.ErrorDoc(errorType, msg+"\n"+output)
+}

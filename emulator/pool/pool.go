@@ -1,0 +1,408 @@
+// Package pool owns the instances of one build of one function: child processes started in
+// their own process groups, each behind its own Runtime API, one invocation per instance at a
+// time, more instances on demand up to a local cap, throttled by the reserved concurrency.
+package pool
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/devserver/devserver/emulator/runtimeapi"
+	"github.com/devserver/devserver/project"
+)
+
+// Errors Invoke returns when it rejects an invocation; Lambda's Invoke API answers these with
+// TooManyRequestsException (429) and RequestTooLargeException (413).
+var (
+	ErrThrottled       = errors.New("invoke: rate exceeded (reserved concurrency reached)")
+	ErrRequestTooLarge = errors.New("invoke: request payload larger than 6291556 bytes")
+	ErrClosed          = errors.New("invoke: function pool is shut down")
+)
+
+// DefaultMaxInstances is the local cap on instances of one function.
+const DefaultMaxInstances = 10
+
+// initTimeout is Lambda's limit on the init phase of an on-demand function.
+const initTimeout = 10 * time.Second
+
+// stopGrace is how long an instance has between SIGTERM and SIGKILL when the pool shuts down.
+const stopGrace = 2 * time.Second
+
+// Config describes one build of one function.
+type Config struct {
+	Function *project.Function
+	// Binary is the function built for the host.
+	Binary string
+	// MaxInstances caps instances locally; beyond it requests wait. 0 means DefaultMaxInstances.
+	MaxInstances int
+	// Region and Account go into the function's ARN and environment.
+	Region, Account string
+	// Environ is the developer's environment; only AWS credentials are taken from it.
+	Environ  []string
+	Terminal *Terminal
+	Log      *slog.Logger
+}
+
+// Request is one synchronous invocation.
+type Request struct {
+	Payload         []byte
+	TraceID         string
+	ClientContext   string
+	CognitoIdentity string
+}
+
+// Response is the outcome of an invocation the function ran (or failed to run).
+type Response struct {
+	RequestID string
+	Payload   []byte
+	// FunctionError is the errorType when the function failed ("Runtime.ExitError", "Sandbox.Timedout", ...).
+	FunctionError string
+	// Log is this invocation's log: START, the function's output, END, REPORT.
+	Log string
+}
+
+// Stats is a snapshot of the pool.
+type Stats struct {
+	Instances int // running instances
+	Busy      int // instances serving an invocation
+	Started   int // instances started since the pool was made
+}
+
+// Pool runs one build of one function.
+type Pool struct {
+	cfg  Config
+	name string
+	arn  string
+	env  []string
+
+	mu       sync.Mutex
+	closed   bool
+	live     map[*instance]bool
+	idle     []*instance
+	starting int
+	inflight int
+	started  int
+	waiters  []chan grant
+	drained  chan struct{} // closed when inflight drops to 0 after Close began
+	exits    sync.WaitGroup
+}
+
+// grant hands a waiter an idle instance, or (inst nil) a slot to start one in.
+type grant struct {
+	inst   *instance
+	closed bool
+}
+
+// New makes an empty pool; instances start on demand (or with Warm).
+func New(cfg Config) *Pool {
+	if cfg.MaxInstances <= 0 {
+		cfg.MaxInstances = DefaultMaxInstances
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	f := cfg.Function
+	p := &Pool{
+		cfg:  cfg,
+		name: f.Name,
+		arn:  fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", cfg.Region, cfg.Account, f.Name),
+		live: map[*instance]bool{},
+	}
+	p.env = p.environment()
+	return p
+}
+
+// environment is what Lambda gives a provided.al2023 function, and nothing else from the shell
+// but AWS credentials: a function that works here must not lean on the developer's machine.
+func (p *Pool) environment() []string {
+	f := p.cfg.Function
+	var env []string
+	for _, k := range slices.Sorted(mapKeys(f.Environment)) {
+		env = append(env, k+"="+f.Environment[k])
+	}
+	for _, kv := range p.cfg.Environ {
+		for _, k := range []string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_SESSION_TOKEN="} {
+			if len(kv) > len(k) && kv[:len(k)] == k {
+				env = append(env, kv)
+			}
+		}
+	}
+	return append(env,
+		"AWS_LAMBDA_FUNCTION_NAME="+f.Name,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(f.MemoryMB),
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/"+f.Name,
+		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
+		"AWS_REGION="+p.cfg.Region,
+		"AWS_DEFAULT_REGION="+p.cfg.Region,
+		"_HANDLER=bootstrap",
+		"LAMBDA_TASK_ROOT="+filepath.Dir(p.cfg.Binary),
+		"LAMBDA_RUNTIME_DIR=/var/runtime",
+		"TZ=:UTC",
+		"LANG=en_US.UTF-8",
+		"PATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+	)
+}
+
+func mapKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// Function is the function this pool runs.
+func (p *Pool) Function() *project.Function { return p.cfg.Function }
+
+// Stats returns a snapshot of the pool.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return Stats{Instances: len(p.live), Busy: len(p.live) - len(p.idle), Started: p.started}
+}
+
+// Invoke runs one invocation and waits for it. ctx bounds only the wait for a free instance:
+// once the function runs, it runs to its own end or timeout, as on Lambda.
+func (p *Pool) Invoke(ctx context.Context, req Request) (*Response, error) {
+	if len(req.Payload) > runtimeapi.MaxPayload {
+		return nil, ErrRequestTooLarge
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if r := p.cfg.Function.ReservedConcurrency; r > 0 && p.inflight >= r {
+		p.mu.Unlock()
+		return nil, ErrThrottled
+	}
+	p.inflight++
+	p.mu.Unlock()
+	defer p.done()
+
+	// A warm instance that exits before it takes the event (say, just after a panic) never saw
+	// it: on Lambda the invoke would simply land on a fresh instance, so try again.
+	for attempt := 0; ; attempt++ {
+		inst, err := p.acquire(ctx)
+		var failed *initFailure
+		if errors.As(err, &failed) {
+			return &failed.resp, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		resp, retry := inst.invoke(req)
+		if retry && attempt < 3 {
+			continue
+		}
+		return resp, nil
+	}
+}
+
+func (p *Pool) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inflight--
+	if p.inflight == 0 && p.drained != nil {
+		close(p.drained)
+		p.drained = nil
+	}
+}
+
+// Warm starts one instance and leaves it idle, so that the first request is not a cold start.
+func (p *Pool) Warm() (*Response, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrClosed
+	}
+	p.starting++
+	p.mu.Unlock()
+	inst, err := p.start()
+	var failed *initFailure
+	if errors.As(err, &failed) {
+		return &failed.resp, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.release(inst)
+	return nil, nil
+}
+
+func (p *Pool) acquire(ctx context.Context) (*instance, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrClosed
+	}
+	for len(p.idle) > 0 {
+		inst := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		if p.live[inst] {
+			p.mu.Unlock()
+			return inst, nil
+		}
+	}
+	if len(p.live)+p.starting < p.cfg.MaxInstances {
+		p.starting++
+		p.mu.Unlock()
+		return p.start()
+	}
+	ch := make(chan grant, 1)
+	p.waiters = append(p.waiters, ch)
+	p.mu.Unlock()
+	select {
+	case g := <-ch:
+		return p.granted(g)
+	case <-ctx.Done():
+		p.mu.Lock()
+		if i := slices.Index(p.waiters, ch); i >= 0 {
+			p.waiters = slices.Delete(p.waiters, i, i+1)
+		}
+		p.mu.Unlock()
+		select {
+		case g := <-ch: // granted while we gave up: pass it on
+			if g.inst != nil {
+				p.release(g.inst)
+			} else if !g.closed {
+				p.mu.Lock()
+				p.starting--
+				p.mu.Unlock()
+				p.slotFreed()
+			}
+		default:
+		}
+		return nil, ctx.Err()
+	}
+}
+
+func (p *Pool) granted(g grant) (*instance, error) {
+	switch {
+	case g.closed:
+		return nil, ErrClosed
+	case g.inst != nil:
+		return g.inst, nil
+	default:
+		return p.start()
+	}
+}
+
+// release returns a live instance to the idle set, or straight to the first waiter.
+func (p *Pool) release(inst *instance) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.live[inst] || inst.killed.Load() {
+		return
+	}
+	if len(p.waiters) > 0 {
+		ch := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		ch <- grant{inst: inst}
+		return
+	}
+	p.idle = append(p.idle, inst)
+}
+
+// slotFreed lets the first waiter start an instance in place of one that went away.
+func (p *Pool) slotFreed() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || len(p.waiters) == 0 {
+		return
+	}
+	ch := p.waiters[0]
+	p.waiters = p.waiters[1:]
+	p.starting++
+	ch <- grant{}
+}
+
+// exited forgets an instance whose process ended and frees its slot.
+func (p *Pool) exited(inst *instance) {
+	p.mu.Lock()
+	delete(p.live, inst)
+	if i := slices.Index(p.idle, inst); i >= 0 {
+		p.idle = slices.Delete(p.idle, i, i+1)
+	}
+	p.mu.Unlock()
+	p.slotFreed()
+}
+
+// Close stops every instance (SIGTERM, then SIGKILL after a grace period) and waits for them.
+// Invocations still running fail as if their instance crashed.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	p.closed = true
+	for _, ch := range p.waiters {
+		ch <- grant{closed: true}
+	}
+	p.waiters = nil
+	insts := make([]*instance, 0, len(p.live))
+	for inst := range p.live {
+		insts = append(insts, inst)
+	}
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, inst := range insts {
+		wg.Go(inst.stop)
+	}
+	wg.Wait()
+	p.exits.Wait()
+}
+
+// Drain stops new invocations, waits (bounded by ctx) for those running to finish, then Closes.
+func (p *Pool) Drain(ctx context.Context) {
+	p.mu.Lock()
+	p.closed = true
+	var drained chan struct{}
+	if p.inflight > 0 {
+		drained = make(chan struct{})
+		p.drained = drained
+	}
+	p.mu.Unlock()
+	if drained != nil {
+		select {
+		case <-drained:
+		case <-ctx.Done():
+		}
+	}
+	p.Close()
+}
+
+// NewRequestID returns a random UUID, the shape of Lambda and API Gateway request ids.
+func NewRequestID() string {
+	var b [16]byte
+	rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read never fails.
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// NewTraceID returns an X-Ray trace header value, as Lambda passes in Lambda-Runtime-Trace-Id.
+func NewTraceID(now time.Time) string {
+	var b [20]byte
+	rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read never fails.
+	return fmt.Sprintf("Root=1-%08x-%x;Parent=%x;Sampled=0", now.Unix(), b[:12], b[12:])
+}

@@ -1,0 +1,190 @@
+// Package runtimeapi is the Lambda Runtime API that one function instance talks to: it hands the
+// instance its next event and takes back the response or error, as
+// https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html describes.
+package runtimeapi
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Header names of the Runtime API.
+const (
+	HeaderRequestID         = "Lambda-Runtime-Aws-Request-Id"
+	HeaderDeadlineMS        = "Lambda-Runtime-Deadline-Ms"
+	HeaderFunctionARN       = "Lambda-Runtime-Invoked-Function-Arn"
+	HeaderTraceID           = "Lambda-Runtime-Trace-Id"
+	HeaderClientContext     = "Lambda-Runtime-Client-Context"
+	HeaderCognitoIdentity   = "Lambda-Runtime-Cognito-Identity"
+	HeaderFunctionErrorType = "Lambda-Runtime-Function-Error-Type"
+	HeaderExtensionName     = "Lambda-Extension-Name"
+	HeaderExtensionID       = "Lambda-Extension-Identifier"
+)
+
+// MaxPayload is the synchronous invoke payload limit, each way (6 MB as Lambda counts it).
+const MaxPayload = 6291556
+
+// Invocation is one event handed to the instance.
+type Invocation struct {
+	RequestID       string
+	Deadline        time.Time
+	FunctionARN     string
+	TraceID         string
+	ClientContext   string
+	CognitoIdentity string
+	Payload         []byte
+}
+
+// Result is what the runtime answered. ErrorType is "" on success; on failure Payload is the
+// error document {"errorMessage","errorType","stackTrace"}.
+type Result struct {
+	Payload   []byte
+	ErrorType string
+}
+
+// state of the current invocation.
+type state int
+
+const (
+	queued    state = iota // waiting for the runtime's next /next
+	delivered              // the runtime has it and is working on it
+)
+
+type call struct {
+	inv   *Invocation
+	state state
+	done  func(Result)
+}
+
+// Server is the Runtime API of one instance. It holds at most one invocation at a time.
+type Server struct {
+	function string
+	ln       net.Listener
+	srv      *http.Server
+
+	readyOnce sync.Once
+	ready     chan struct{}
+	wake      chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu      sync.Mutex
+	current *call
+	initErr *Result
+}
+
+// ErrBusy means an invocation is already in progress on this instance.
+var ErrBusy = errors.New("runtime API busy with another invocation")
+
+// Listen opens a Runtime API on a free loopback port for the function named function.
+func Listen(function string) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		function: function,
+		ln:       ln,
+		ready:    make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		closed:   make(chan struct{}),
+	}
+	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	go s.srv.Serve(ln) //nolint:errcheck // Serve ends with ErrServerClosed on Close.
+	return s, nil
+}
+
+// Addr is the host:port to put in AWS_LAMBDA_RUNTIME_API.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Ready is closed when the runtime first asks for an event: its init phase is over.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// InitError returns what the runtime reported on /runtime/init/error, if anything.
+func (s *Server) InitError() (Result, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.initErr == nil {
+		return Result{}, false
+	}
+	return *s.initErr, true
+}
+
+// Start queues inv for the runtime. done is called once, from the handler that takes the
+// runtime's response or error, unless Abort ends the invocation first.
+func (s *Server) Start(inv *Invocation, done func(Result)) error {
+	s.mu.Lock()
+	if s.current != nil {
+		s.mu.Unlock()
+		return ErrBusy
+	}
+	s.current = &call{inv: inv, done: done}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Abort ends the current invocation without calling its done func, for a timeout or a crash.
+// It reports whether there was one still open and whether the runtime had already received it.
+func (s *Server) Abort() (open, wasDelivered bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.current
+	if c == nil {
+		return false, false
+	}
+	s.current = nil
+	return true, c.state == delivered
+}
+
+// Close stops serving; a runtime blocked on /next sees its connection closed.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	return s.srv.Close()
+}
+
+// take claims the delivered invocation id for completion, or reports that it is unknown.
+func (s *Server) take(id string) (*call, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.current
+	if c == nil || c.state != delivered || c.inv.RequestID != id {
+		return nil, false
+	}
+	s.current = nil
+	return c, true
+}
+
+// next waits for a queued invocation and marks it delivered.
+func (s *Server) next(ctx context.Context) (*Invocation, bool) {
+	s.readyOnce.Do(func() { close(s.ready) })
+	for {
+		s.mu.Lock()
+		if c := s.current; c != nil && c.state == queued {
+			c.state = delivered
+			s.mu.Unlock()
+			return c.inv, true
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return nil, false
+		case <-s.closed:
+			return nil, false
+		}
+	}
+}
+
+func (s *Server) setInitError(r Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initErr = &r
+}
