@@ -37,6 +37,8 @@ type Config struct {
 	Project *project.Project
 	// Addr is host:port to listen on; port 0 picks a free one.
 	Addr string
+	// CacheDir is where host builds go; "" means CacheDir inside the project.
+	CacheDir string
 	// MaxInstances is the local cap per function (0 = pool.DefaultMaxInstances).
 	MaxInstances int
 	// Terminal receives the functions' output and their START/END/REPORT lines.
@@ -157,7 +159,11 @@ func (s *Server) newPool(f *project.Function, bin string) *pool.Pool {
 // under its instances.
 func (s *Server) build(ctx context.Context, f *project.Function) (string, error) {
 	p := s.cfg.Project
-	out := filepath.Join(p.Dir, CacheDir, "build", f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
+	cache := s.cfg.CacheDir
+	if cache == "" {
+		cache = filepath.Join(p.Dir, CacheDir)
+	}
+	out := filepath.Join(cache, "build", f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
 	began := time.Now()
 	s.term.Line("", fmt.Sprintf("building %s (%s)…", f.Name, f.Source))
 	err := gobuild.Build(ctx, gobuild.Options{Dir: p.Dir, Package: f.Dir, Output: out})
@@ -174,7 +180,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.Build(ctx); err != nil {
 		return err
 	}
-	defer s.closePools()
+	defer s.Close()
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
@@ -202,7 +208,8 @@ func (s *Server) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
-func (s *Server) closePools() {
+// Close stops every function instance.
+func (s *Server) Close() {
 	s.mu.Lock()
 	pools := s.pools
 	s.pools = map[string]*pool.Pool{}

@@ -101,7 +101,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := g.cfg.Now()
 	t := g.table.Load()
 	rec := &record{method: r.Method, path: r.URL.Path, requestID: pool.NewRequestID()}
-	g.restHeaders(w, rec.requestID)
+	rec.traceID = traceRoot(start, rec.requestID)
+	g.restHeaders(w, rec)
 	if s := g.cfg.Status; s != nil {
 		if failed := s.FailedBuilds(); len(failed) > 0 {
 			w.Header().Set("X-Devserver-Build-Error", strings.Join(failed, ", "))
@@ -114,8 +115,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // record is what the access log says about a request.
 type record struct {
-	method, path, function, requestID string
-	status                            int
+	method, path, function, requestID, traceID string
+	status                                     int
 }
 
 // errorBody writes an API Gateway error response.

@@ -29,11 +29,16 @@ type restEvent struct {
 	IsBase64Encoded bool    `json:"isBase64Encoded"`
 }
 
-func (g *Gateway) restHeaders(w http.ResponseWriter, requestID string) {
+func (g *Gateway) restHeaders(w http.ResponseWriter, rec *record) {
 	h := w.Header()
-	h["x-amzn-RequestId"] = []string{requestID}
-	h["x-amz-apigw-id"] = []string{extendedID(requestID)}
-	h["X-Amzn-Trace-Id"] = []string{"Root=1-" + strconv.FormatInt(g.cfg.Now().Unix(), 16) + "-" + strings.ReplaceAll(requestID, "-", "")[:24]}
+	h["x-amzn-RequestId"] = []string{rec.requestID}
+	h["x-amz-apigw-id"] = []string{extendedID(rec.requestID)}
+	h["X-Amzn-Trace-Id"] = []string{rec.traceID}
+}
+
+// traceRoot is the X-Ray root id API Gateway gives the request.
+func traceRoot(now time.Time, requestID string) string {
+	return "Root=1-" + strconv.FormatInt(now.Unix(), 16) + "-" + strings.ReplaceAll(requestID, "-", "")[:24]
 }
 
 // extendedID derives a 16-character id shaped like API Gateway's extendedRequestId.
@@ -78,13 +83,13 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request, t *table, re
 		errorBody(w, rec, http.StatusRequestEntityTooLarge, "", "Request Entity Too Large")
 		return
 	}
-	ev := g.restEvent(r, t, m, path, body, rec.requestID, start)
+	ev := g.restEvent(r, t, m, path, body, rec.requestID, rec.traceID, start)
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		errorBody(w, rec, http.StatusInternalServerError, "", "Internal server error")
 		return
 	}
-	res, ok := g.invoke(r, m.route.Function, pool.Request{Payload: payload}, time.Duration(t.proj.API.TimeoutMS)*time.Millisecond)
+	res, ok := g.invoke(r, m.route.Function, pool.Request{Payload: payload, TraceID: rec.traceID + ";Sampled=0"}, time.Duration(t.proj.API.TimeoutMS)*time.Millisecond)
 	if !ok {
 		errorBody(w, rec, http.StatusGatewayTimeout, "", "Endpoint request timed out")
 		return
@@ -119,7 +124,7 @@ func truncate(b []byte, n int) string {
 	return string(b)
 }
 
-func (g *Gateway) restEvent(r *http.Request, t *table, m match, path string, body []byte, requestID string, now time.Time) *restEvent {
+func (g *Gateway) restEvent(r *http.Request, t *table, m match, path string, body []byte, requestID, traceID string, now time.Time) *restEvent {
 	p := t.proj
 	headers := make(map[string]string, len(r.Header)+4)
 	multi := make(map[string][]string, len(r.Header)+4)
@@ -134,7 +139,7 @@ func (g *Gateway) restEvent(r *http.Request, t *table, m match, path string, bod
 	if localPort == "" {
 		localPort = "80"
 	}
-	for k, v := range map[string]string{"X-Forwarded-For": ip, "X-Forwarded-Port": localPort, "X-Forwarded-Proto": "http"} {
+	for k, v := range map[string]string{"X-Forwarded-For": ip, "X-Forwarded-Port": localPort, "X-Forwarded-Proto": "http", "X-Amzn-Trace-Id": traceID} {
 		if _, ok := headers[k]; !ok {
 			headers[k], multi[k] = v, []string{v}
 		}
@@ -169,7 +174,7 @@ func (g *Gateway) restEvent(r *http.Request, t *table, m match, path string, bod
 			ResourceID:        resourceID(m.route.Path),
 			Stage:             p.API.Stage,
 			DomainName:        host,
-			DomainPrefix:      strings.SplitN(host, ".", 2)[0],
+			DomainPrefix:      t.apiID,
 			RequestID:         requestID,
 			ExtendedRequestID: extendedID(requestID),
 			Protocol:          r.Proto,

@@ -28,6 +28,7 @@ type instance struct {
 	initDur time.Duration
 	served  atomic.Bool // it has finished an invocation: it is warm
 	killed  atomic.Bool // killed for a timeout; never reused
+	peakKB  atomic.Int64
 
 	mu      sync.Mutex
 	current *invocation
@@ -42,6 +43,7 @@ type invocation struct {
 	once    sync.Once
 	resp    Response
 	retry   bool
+	started atomic.Bool // START is logged
 	capture bytes.Buffer
 }
 
@@ -173,7 +175,6 @@ func (inst *instance) invoke(req Request) (*Response, bool) {
 	inst.mu.Lock()
 	inst.current = inv
 	inst.mu.Unlock()
-	inst.logLine(inv, "START RequestId: "+inv.id+" Version: $LATEST")
 	inv.timer = time.AfterFunc(timeout, func() { inst.timedOut(inv) })
 	err := inst.api.Start(&runtimeapi.Invocation{
 		RequestID:       inv.id,
@@ -183,6 +184,7 @@ func (inst *instance) invoke(req Request) (*Response, bool) {
 		ClientContext:   req.ClientContext,
 		CognitoIdentity: req.CognitoIdentity,
 		Payload:         req.Payload,
+		Delivered:       func() { inst.logStart(inv) },
 	}, func(r runtimeapi.Result) {
 		inst.finish(inv, Response{RequestID: inv.id, Payload: r.Payload, FunctionError: r.ErrorType}, false)
 	})
@@ -204,10 +206,19 @@ func (inst *instance) invoke(req Request) (*Response, bool) {
 	return &inv.resp, false
 }
 
+// logStart writes the START line once, when the runtime takes the event (an event that never
+// reached a runtime is retried elsewhere and gets its START there).
+func (inst *instance) logStart(inv *invocation) {
+	if inv.started.CompareAndSwap(false, true) {
+		inst.logLine(inv, "START RequestId: "+inv.id+" Version: $LATEST")
+	}
+}
+
 func (inst *instance) timedOut(inv *invocation) {
 	if open, _ := inst.api.Abort(); !open {
 		return
 	}
+	inst.maxMemoryMB() // read the peak while the process is still there
 	inst.killed.Store(true)
 	inst.kill()
 	secs := fmt.Sprintf("%.2f", float64(inst.p.cfg.Function.TimeoutSec))
@@ -226,6 +237,7 @@ func (inst *instance) finish(inv *invocation, resp Response, retry bool) {
 		inst.cold = false
 		inst.mu.Unlock()
 		if !retry {
+			inst.logStart(inv)
 			dur := time.Since(inv.start)
 			ms := float64(dur.Microseconds()) / 1000
 			report := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
@@ -265,21 +277,25 @@ func (inst *instance) captureBuf() *bytes.Buffer {
 	return &inst.current.capture
 }
 
-// maxMemoryMB is the process's peak resident set, as Lambda's Max Memory Used.
+// maxMemoryMB is the process's peak resident set, as Lambda's Max Memory Used: from /proc while
+// the process runs, from its rusage once it has been reaped, else the last value seen.
 func (inst *instance) maxMemoryMB() int {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(inst.cmd.Process.Pid) + "/status")
-	if err != nil {
-		return 0
+	kb := 0
+	if data, err := os.ReadFile("/proc/" + strconv.Itoa(inst.cmd.Process.Pid) + "/status"); err == nil {
+		if _, rest, ok := bytes.Cut(data, []byte("VmHWM:")); ok {
+			line, _, _ := bytes.Cut(rest, []byte("\n"))
+			kb, _ = strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(string(line)), "kB")))
+		}
 	}
-	_, rest, ok := bytes.Cut(data, []byte("VmHWM:"))
-	if !ok {
-		return 0
+	select {
+	case <-inst.exited:
+		if ru, ok := inst.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			kb = max(kb, int(ru.Maxrss))
+		}
+	default:
 	}
-	line, _, _ := bytes.Cut(rest, []byte("\n"))
-	kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(string(line)), "kB")))
-	if err != nil {
-		return 0
-	}
+	kb = max(kb, int(inst.peakKB.Load()))
+	inst.peakKB.Store(int64(kb))
 	return (kb + 1023) / 1024
 }
 

@@ -37,6 +37,8 @@ type Invocation struct {
 	ClientContext   string
 	CognitoIdentity string
 	Payload         []byte
+	// Delivered, when set, is called as the runtime receives the event.
+	Delivered func()
 }
 
 // Result is what the runtime answered. ErrorType is "" on success; on failure Payload is the
@@ -170,6 +172,9 @@ func (s *Server) next(ctx context.Context) (*Invocation, bool) {
 		if c := s.current; c != nil && c.state == queued {
 			c.state = delivered
 			s.mu.Unlock()
+			if c.inv.Delivered != nil {
+				c.inv.Delivered()
+			}
 			return c.inv, true
 		}
 		s.mu.Unlock()

@@ -1,0 +1,63 @@
+package apigateway
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestWriteRESTResponse(t *testing.T) {
+	tests := []struct {
+		name, payload, accept string
+		binary                []string
+		ok                    bool
+		status                int
+		body                  string
+		header                http.Header
+	}{
+		{name: "aws-lambda-go defaults", payload: `{"statusCode":200,"headers":null,"multiValueHeaders":null,"body":""}`,
+			ok: true, status: 200, body: "", header: http.Header{"Content-Type": {"application/json"}}},
+		{name: "missing status is 200", payload: `{"body":"hi"}`, ok: true, status: 200, body: "hi"},
+		{name: "empty object", payload: `{}`, ok: true, status: 200, body: ""},
+		{name: "merge headers", payload: `{"statusCode":201,"headers":{"X-A":"1","X-B":"2"},"multiValueHeaders":{"X-A":["1","3"]},"body":"x"}`,
+			ok: true, status: 201, body: "x", header: http.Header{"X-A": {"1", "3"}, "X-B": {"2"}}},
+		{name: "content type kept", payload: `{"headers":{"Content-Type":"text/html"},"body":"<p>"}`,
+			ok: true, status: 200, body: "<p>", header: http.Header{"Content-Type": {"text/html"}}},
+		{name: "base64 not binary type", payload: `{"body":"aGk=","isBase64Encoded":true}`, ok: true, status: 200, body: "aGk="},
+		{name: "base64 by accept", payload: `{"body":"aGk=","isBase64Encoded":true}`, accept: "image/png, */*",
+			binary: []string{"image/*"}, ok: true, status: 200, body: "hi"},
+		{name: "base64 by content type", payload: `{"headers":{"Content-Type":"image/png"},"body":"aGk=","isBase64Encoded":true}`,
+			binary: []string{"image/png"}, ok: true, status: 200, body: "hi"},
+		{name: "unknown key", payload: `{"statusCode":200,"extra":1}`},
+		{name: "non-string body", payload: `{"body":42}`},
+		{name: "non-array multi header", payload: `{"multiValueHeaders":{"X":"y"}}`},
+		{name: "not JSON", payload: `hello`},
+		{name: "JSON string", payload: `"hello"`},
+		{name: "trailing data", payload: `{"body":"a"} {}`},
+		{name: "bad status", payload: `{"statusCode":1000}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			r := httptest.NewRequest("GET", "/", nil)
+			if tt.accept != "" {
+				r.Header.Set("Accept", tt.accept)
+			}
+			ok := writeRESTResponse(w, r, []byte(tt.payload), tt.binary, &record{})
+			if ok != tt.ok {
+				t.Fatalf("ok = %v, want %v", ok, tt.ok)
+			}
+			if !ok {
+				return
+			}
+			if w.Code != tt.status || w.Body.String() != tt.body {
+				t.Errorf("got %d %q, want %d %q", w.Code, w.Body.String(), tt.status, tt.body)
+			}
+			for k, want := range tt.header {
+				if got := w.Header().Values(k); len(got) != len(want) || got[0] != want[0] || got[len(got)-1] != want[len(want)-1] {
+					t.Errorf("header %s = %q, want %q", k, got, want)
+				}
+			}
+		})
+	}
+}

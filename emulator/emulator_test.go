@@ -1,0 +1,187 @@
+package emulator_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/devserver/devserver/emulator"
+	"github.com/devserver/devserver/project"
+)
+
+// syncBuffer collects the terminal output of a test server.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type testServer struct {
+	*emulator.Server
+	URL  string
+	Term *syncBuffer
+}
+
+// start builds the functions of a config written in the test and serves them.
+func start(t *testing.T, config string, maxInstances int) *testServer {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Dir(file)
+	p, err := project.Parse([]byte(config), "config.yaml", dir, filepath.Join(dir, "config.yaml"), "")
+	if err != nil {
+		t.Fatalf("parse config: %v", err)
+	}
+	term := &syncBuffer{}
+	s := emulator.New(emulator.Config{
+		Project:      p,
+		CacheDir:     t.TempDir(),
+		MaxInstances: maxInstances,
+		Terminal:     term,
+		Log:          slog.New(slog.NewTextHandler(term, nil)),
+		Environ:      []string{"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "HOME=/root", "SECRET_OF_THE_SHELL=1"},
+	})
+	if err := s.Build(context.Background()); err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		s.Close()
+	})
+	return &testServer{Server: s, URL: hs.URL, Term: term}
+}
+
+const faultConfig = `
+app_name: faults
+api:
+  stage: api
+  timeout_ms: %d
+functions:
+  Fault:
+    source: ./testdata/fault
+    timeout: 1
+    environment:
+      GREETING: hello
+  Early:
+    source: ./testdata/exitearly
+routes:
+  - {method: GET, path: "/{action}", function: Fault}
+  - {method: POST, path: "/{action}", function: Fault}
+  - {method: GET, path: /early, function: Early}
+`
+
+func get(t *testing.T, url string) (int, http.Header, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read %s: %v", url, err)
+	}
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// TestErrorRows checks each way a function can fail gives API Gateway's answer, and that the
+// next request is served normally.
+func TestErrorRows(t *testing.T) {
+	s := start(t, fmt.Sprintf(faultConfig, 29000), 0)
+	const badGateway = `{"message":"Internal server error"}`
+	tests := []struct {
+		name, path string
+		status     int
+		body       string
+		logs       []string
+	}{
+		{"ok", "/ok", 200, "ok", []string{"START RequestId:", "END RequestId:", "Init Duration:"}},
+		{"returned error", "/error", 502, badGateway, nil},
+		{"panic", "/panic", 502, badGateway, []string{"handler panicked"}},
+		{"timeout", "/sleep?ms=1500", 502, badGateway, []string{"Task timed out after 1.00 seconds"}},
+		{"exit mid-request", "/exit", 502, badGateway, []string{"[Fault] exiting mid-request"}},
+		{"exit before next", "/early", 502, badGateway, []string{"[Early] missing DATABASE_URL: cannot start"}},
+		{"malformed response", "/malformed", 502, badGateway, []string{"malformed"}},
+		{"non-string body", "/nonstring", 502, badGateway, nil},
+		{"bare string", "/raw", 502, badGateway, nil},
+		{"7 MB response", "/big", 502, badGateway, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, h, body := get(t, s.URL+tt.path)
+			if status != tt.status || body != tt.body {
+				t.Errorf("GET %s = %d %s, want %d %s", tt.path, status, body, tt.status, tt.body)
+			}
+			if h.Get("Content-Type") != "application/json" {
+				t.Errorf("Content-Type = %q, want application/json", h.Get("Content-Type"))
+			}
+			for _, k := range []string{"x-amzn-RequestId", "x-amz-apigw-id", "X-Amzn-Trace-Id"} {
+				if h.Get(k) == "" {
+					t.Errorf("response lacks %s", k)
+				}
+			}
+			for _, want := range tt.logs {
+				if !strings.Contains(s.Term.String(), want) {
+					t.Errorf("terminal lacks %q:\n%s", want, s.Term.String())
+				}
+			}
+			if status, _, body := get(t, s.URL+"/ok"); status != 200 || body != "ok" {
+				t.Errorf("next request after %s = %d %s, want 200 ok", tt.name, status, body)
+			}
+		})
+	}
+}
+
+// TestFunctionErrors checks the error documents Lambda itself writes.
+func TestFunctionErrors(t *testing.T) {
+	s := start(t, fmt.Sprintf(faultConfig, 29000), 0)
+	tests := []struct {
+		function, path, errorType, message string
+	}{
+		{"Fault", "/error", "errorString", "something went wrong"},
+		{"Fault", "/sleep", "Sandbox.Timedout", "Error: Task timed out after 1.00 seconds"},
+		{"Fault", "/exit", "Runtime.ExitError", "Error: Runtime exited with error: exit status 1"},
+		{"Early", "/early", "Runtime.ExitError", "missing DATABASE_URL: cannot start"},
+		{"Fault", "/big", "Function.ResponseSizeTooLarge", "exceeded maximum allowed payload size (6291556 bytes)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.errorType+tt.path, func(t *testing.T) {
+			payload := fmt.Sprintf(`{"path":%q,"queryStringParameters":{"ms":"1500"}}`, tt.path)
+			resp, err := s.Invoke(context.Background(), tt.function, poolRequest(payload))
+			if err != nil {
+				t.Fatalf("invoke: %v", err)
+			}
+			var doc struct{ ErrorType, ErrorMessage string }
+			if err := json.Unmarshal(resp.Payload, &doc); err != nil {
+				t.Fatalf("error document %s: %v", resp.Payload, err)
+			}
+			if resp.FunctionError != tt.errorType || doc.ErrorType != tt.errorType || !strings.Contains(doc.ErrorMessage, tt.message) {
+				t.Errorf("got %s %s, want errorType %s with message containing %q", resp.FunctionError, resp.Payload, tt.errorType, tt.message)
+			}
+			if !strings.Contains(resp.Log, "REPORT RequestId: "+resp.RequestID) && tt.function == "Fault" {
+				t.Errorf("invocation log lacks its REPORT line:\n%s", resp.Log)
+			}
+		})
+	}
+}

@@ -1,0 +1,128 @@
+package emulator_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+const routesConfig = `
+app_name: pets
+api:
+  stage: api
+  binary_media_types: [image/png]
+functions:
+  Fault: {source: ./testdata/fault}
+routes:
+  - {method: GET, path: "/pets/{id}", function: Fault}
+  - {method: POST, path: /items, function: Fault}
+  - {method: ANY, path: "/files/{proxy+}", function: Fault}
+  - {method: GET, path: /, function: Fault}
+`
+
+// masked replaces what differs between runs (ids, times, ports) so that events compare.
+func masked(t *testing.T, event []byte) []byte {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(event, &v); err != nil {
+		t.Fatalf("event is not JSON: %v\n%s", err, event)
+	}
+	rc := v["requestContext"].(map[string]any)
+	for _, k := range []string{"requestId", "extendedRequestId", "requestTime", "requestTimeEpoch"} {
+		if rc[k] == nil || rc[k] == "" {
+			t.Errorf("requestContext.%s is empty", k)
+		}
+		rc[k] = "MASKED"
+	}
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAll(out, []byte("127.0.0.1:PORT"))
+	out = regexp.MustCompile(`Root=1-[0-9a-f]+-[0-9a-f]+`).ReplaceAll(out, []byte("Root=1-MASKED"))
+	out = regexp.MustCompile(`"X-Forwarded-Port": (\[\s*)?"\d+"`).ReplaceAll(out, []byte(`"X-Forwarded-Port": ${1}"PORT"`))
+	return append(out, '\n')
+}
+
+// TestGoldenEvents checks the payload 1.0 events against testdata/golden, with ids and times masked.
+func TestGoldenEvents(t *testing.T) {
+	s := start(t, routesConfig, 0)
+	tests := []struct {
+		name, method, path, body string
+		header                   http.Header
+	}{
+		{"path-params-repeated", "GET", "/api/pets/42?action=echo&tag=a&tag=b&limit=5", "",
+			http.Header{"X-Multi": {"one", "two"}, "Cookie": {"a=1", "b=2"}}},
+		{"post-json", "POST", "/items?action=echo", `{"name":"rex","legs":4}`,
+			http.Header{"Content-Type": {"application/json"}}},
+		{"rest-params-not-decoded", "GET", "/pets/a%20b?action=echo", "", nil},
+		{"greedy-binary", "PUT", "/files/a/b/c.png?action=echo", "\x89PNG\r\n",
+			http.Header{"Content-Type": {"image/png"}}},
+		{"root-unprefixed", "GET", "/?action=echo", "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, s.URL+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, vs := range tt.header {
+				req.Header[k] = vs
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body bytes.Buffer
+			body.ReadFrom(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s %s = %d %s", tt.method, tt.path, resp.StatusCode, body.String())
+			}
+			got := masked(t, body.Bytes())
+			golden := filepath.Join("testdata", "golden", tt.name+".json")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden (run go test -update): %v", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("event differs from %s (run with -update to accept):\n%s", golden, lineDiff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+// lineDiff shows the lines that differ, for a readable failure.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			fmt.Fprintf(&b, "line %d:\n  - %s\n  + %s\n", i+1, wl, gl)
+		}
+	}
+	return b.String()
+}
+
