@@ -125,4 +125,3 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
-
