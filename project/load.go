@@ -79,10 +79,8 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 	if len(doc.Content) > 0 {
 		root = doc.Content[0]
 	}
+	// Decoding problems do not stop validation: every problem is reported at once.
 	raw := d.config(root)
-	if err := d.err(); err != nil {
-		return nil, err
-	}
 	if stage != "" {
 		st, ok := raw.stages[stage]
 		if !ok {
@@ -94,7 +92,9 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 		}
 		raw.api.merge(st.api)
 		for fname, o := range st.functions {
-			raw.functions[fname].merge(o)
+			if f := raw.functions[fname]; f != nil {
+				f.merge(o)
+			}
 		}
 	}
 	p := &Project{Dir: dir, ConfigFile: file, AppName: raw.appName, StageName: stage}
@@ -135,7 +135,7 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 			if filepath.IsAbs(f.Source) {
 				f.Dir = filepath.Clean(f.Source)
 			}
-			if msg := checkMainPackage(f.Dir); msg != "" {
+			if msg := checkMainPackage(f.Dir, f.Source); msg != "" {
 				d.problem(rf.source.line, rf.source.col, key+".source", msg)
 			}
 		}
@@ -196,24 +196,24 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 }
 
 // checkMainPackage says what is wrong with dir as a function's source, or "".
-func checkMainPackage(dir string) string {
+func checkMainPackage(dir, name string) string {
 	st, err := os.Stat(dir)
 	if err != nil {
-		return fmt.Sprintf("folder %s does not exist", dir)
+		return fmt.Sprintf("folder %s does not exist", name)
 	}
 	if !st.IsDir() {
-		return fmt.Sprintf("%s is not a folder", dir)
+		return fmt.Sprintf("%s is not a folder", name)
 	}
 	pkg, err := build.ImportDir(dir, 0)
 	if err != nil {
 		var noGo *build.NoGoError
 		if errors.As(err, &noGo) {
-			return fmt.Sprintf("%s holds no Go files", dir)
+			return fmt.Sprintf("%s holds no Go files", name)
 		}
-		return fmt.Sprintf("read Go package in %s: %v", dir, err)
+		return fmt.Sprintf("read Go package in %s: %v", name, err)
 	}
 	if pkg.Name != "main" {
-		return fmt.Sprintf("%s is package %s, not a main package", dir, pkg.Name)
+		return fmt.Sprintf("%s is package %s, not a main package", name, pkg.Name)
 	}
 	return ""
 }

@@ -1,0 +1,173 @@
+package project
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func parse(t *testing.T, config, stage string) (*Project, error) {
+	t.Helper()
+	dir, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Parse([]byte(config), "config.yaml", dir, filepath.Join(dir, "config.yaml"), stage)
+}
+
+func TestLoadValid(t *testing.T) {
+	p, err := parse(t, `
+app_name: shop
+api:
+  kind: rest
+  stage: v1
+  binary_media_types: [image/png]
+functions:
+  Orders:
+    source: ./fn
+    memory: 256
+    timeout: 10
+    architecture: arm64
+    concurrency: 5
+    environment: {TABLE: orders, DEBUG: true}
+  Users: {source: fn}
+routes:
+  - {method: get, path: "/orders/{id}/", function: Orders}
+  - {method: ANY, path: "/users/{proxy+}", function: Users}
+stages:
+  prod:
+    api: {stage: prod}
+    functions:
+      Orders: {memory: 1024, environment: {DEBUG: "false"}}
+`, "")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	o := p.Function("Orders")
+	if p.AppName != "shop" || p.API.Stage != "v1" || p.API.TimeoutMS != 29000 || o.MemoryMB != 256 || o.TimeoutSec != 10 ||
+		o.Architecture != ArchARM || o.ReservedConcurrency != 5 || o.Environment["DEBUG"] != "true" {
+		t.Errorf("model = %+v, Orders = %+v", p, o)
+	}
+	if u := p.Function("Users"); u.MemoryMB != 128 || u.TimeoutSec != 3 || u.Architecture != ArchX86 {
+		t.Errorf("defaults not applied: %+v", u)
+	}
+	if got := p.Routes[0]; got.Method != "GET" || got.Path != "/orders/{id}" {
+		t.Errorf("route 0 = %+v, want GET /orders/{id}", got)
+	}
+
+}
+
+const stagedConfig = `
+functions:
+  Orders:
+    source: ./fn
+    memory: 256
+    environment: {TABLE: orders, DEBUG: "true"}
+routes:
+  - {method: GET, path: /, function: Orders}
+stages:
+  prod:
+    api: {stage: prod}
+    functions:
+      Orders: {memory: 1024, timeout: 30, environment: {DEBUG: "false"}}
+`
+
+func TestStageOverrides(t *testing.T) {
+	p, err := parse(t, stagedConfig, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := p.Function("Orders")
+	if p.API.Stage != "prod" || p.StageName != "prod" || o.MemoryMB != 1024 || o.TimeoutSec != 30 ||
+		o.Environment["DEBUG"] != "false" || o.Environment["TABLE"] != "orders" {
+		t.Errorf("prod stage not applied: api %+v, Orders %+v", p.API, o)
+	}
+	base, err := parse(t, stagedConfig, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := base.Function("Orders"); base.API.Stage != "api" || b.MemoryMB != 256 || b.Environment["DEBUG"] != "true" {
+		t.Errorf("defaults changed by a stage: %+v %+v", base.API, b)
+	}
+	if _, err := parse(t, stagedConfig, "staging"); err == nil || !strings.Contains(err.Error(), `apply stage "staging"`) || !strings.Contains(err.Error(), "prod") {
+		t.Errorf("unknown stage error = %v", err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name, config string
+		want         []string
+	}{
+		{"bad yaml", "functions:\n  A: [\n", []string{"config.yaml:2:1: invalid YAML: did not find expected node content"}},
+		{"unknown keys", `
+functions:
+  A: {source: ./fn, memroy: 256}
+routes: []
+colour: blue
+`, []string{
+			"config.yaml:3:21: functions.A.memroy: unknown key (want one of source, memory, timeout, architecture, environment, concurrency)",
+			"config.yaml:5:1: colour: unknown key (want one of app_name, api, functions, routes, stages)",
+		}},
+		{"every route problem at once", `
+functions:
+  A: {source: ./fn}
+routes:
+  - {method: GET, path: /a, function: B}
+  - {method: GET, path: /a, function: A}
+  - {method: GET, path: /a/, function: A}
+  - {method: FETCH, path: /b, function: A}
+  - {method: GET, path: "/{proxy+}/x", function: A}
+  - {method: GET, path: nope, function: A}
+  - {method: GET, path: "/p/{id}", function: A}
+  - {method: GET, path: "/p/{other}", function: A}
+  - {path: /c, function: A}
+`, []string{
+			`config.yaml:5:39: routes[0].function: no function "B"`,
+			"config.yaml:6:5: routes[1]: duplicate route GET /a (same as routes[0])",
+			`config.yaml:8:14: routes[3].method: unknown method "FETCH" (want one of ANY, DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT)`,
+			"config.yaml:9:25: routes[4].path: greedy {proxy+} must be the last segment",
+			`config.yaml:10:25: routes[5].path: "nope" must start with /`,
+			"config.yaml:12:5: routes[7]: duplicate route GET /p/{other} (same as routes[6])",
+			"config.yaml:13:5: routes[8].method: missing",
+		}},
+		{"function limits", `
+functions:
+  A: {source: ./fn, memory: 64, timeout: 901, concurrency: 0, architecture: sparc}
+  B: {source: ./notmain}
+  C: {source: ./missing}
+  D: {memory: lots}
+routes: []
+`, []string{
+			`config.yaml:3:60: functions.A.concurrency: must be 1 or more (leave it out for unreserved)`,
+			`config.yaml:3:77: functions.A.architecture: "sparc" is not one of x86_64, arm64`,
+			"config.yaml:3:29: functions.A.memory: 64 MB is outside 128–10240",
+			"config.yaml:3:42: functions.A.timeout: 901 s is outside 1–900",
+			"config.yaml:4:15: functions.B.source: ./notmain is package notmain, not a main package",
+			"config.yaml:5:15: functions.C.source: folder ./missing does not exist",
+			`config.yaml:6:15: functions.D.memory: "lots" must be a whole number`,
+			"config.yaml:6:3: functions.D.source: missing",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, tt.config, "")
+			var cerr *ConfigError
+			if !errors.As(err, &cerr) {
+				t.Fatalf("err = %v, want a *ConfigError", err)
+			}
+			msg := err.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error lacks %q; got:\n%s", w, msg)
+				}
+			}
+			for i := 1; i < len(cerr.Problems); i++ {
+				if a, b := cerr.Problems[i-1], cerr.Problems[i]; a.Line > b.Line || (a.Line == b.Line && a.Col > b.Col) {
+					t.Errorf("problems not sorted by position:\n%s", msg)
+				}
+			}
+		})
+	}
+}
