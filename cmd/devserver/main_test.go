@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// devserverBin is the real binary, built once for the command-line tests.
+var devserverBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "devserver-bin")
+	if err != nil {
+		panic(err)
+	}
+	devserverBin = filepath.Join(dir, "devserver")
+	out, err := exec.Command("go", "build", "-o", devserverBin, ".").CombinedOutput()
+	if err != nil {
+		os.Stderr.Write(out)
+		os.Exit(2)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// repoRoot is the checkout, where config.yaml and sample/ are.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// copySample makes a throwaway project with the sample, go.mod and go.sum.
+func copySample(t *testing.T) string {
+	t.Helper()
+	root, dir := repoRoot(t), t.TempDir()
+	for _, f := range []string{"go.mod", "go.sum", "config.yaml", "sample/main.go"} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// running is a devserver run process.
+type running struct {
+	cmd    *exec.Cmd
+	url    string
+	output *lockedBuffer
+	lines  chan string
+}
+
+// startRun starts `devserver run` in dir on a free port and waits for the banner.
+func startRun(t *testing.T, dir string, args ...string) *running {
+	t.Helper()
+	cmd := exec.Command(devserverBin, append([]string{"run", "--port", "0", "--project-dir", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "DEVSERVER_DEBUG=false")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := &running{cmd: cmd, output: &lockedBuffer{}, lines: make(chan string, 1000)}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	banner := regexp.MustCompile(`^Serving on (http://\S+)`)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			r.output.WriteString(line + "\n")
+			if m := banner.FindStringSubmatch(line); m != nil {
+				found <- m[1]
+			}
+			select {
+			case r.lines <- line:
+			default:
+			}
+		}
+		close(found)
+	}()
+	select {
+	case u, ok := <-found:
+		if !ok {
+			cmd.Wait()
+			t.Fatalf("devserver run exited before serving:\n%s", r.output.String())
+		}
+		r.url = u
+	case <-time.After(60 * time.Second):
+		t.Fatalf("devserver run did not serve within 60s:\n%s", r.output.String())
+	}
+	return r
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// children lists the processes whose parent is pid.
+func children(pid int) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func alive(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(stat)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
+func TestRunSample(t *testing.T) {
+	r := startRun(t, repoRoot(t))
+	if status, body := httpGet(t, r.url+"/"); status != 200 || body != `{"hello":"world"}` {
+		t.Errorf("GET / = %d %s", status, body)
+	}
+	if status, body := httpGet(t, r.url+"/api/"); status != 200 || body != `{"hello":"world"}` {
+		t.Errorf("GET /api/ = %d %s", status, body)
+	}
+	if status, body := httpGet(t, r.url+"/nope"); status != 403 || body != `{"message":"Missing Authentication Token"}` {
+		t.Errorf("GET /nope = %d %s", status, body)
+	}
+	kids := children(r.cmd.Process.Pid)
+	if len(kids) == 0 {
+		t.Fatal("no function instance is running after a request")
+	}
+	began := time.Now()
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- r.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("devserver exited with %v after SIGTERM:\n%s", err, r.output.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("devserver still running 5 s after SIGTERM")
+	}
+	t.Logf("shut down in %s", time.Since(began))
+	for _, k := range kids {
+		if alive(k) {
+			t.Errorf("function instance %d outlived devserver", k)
+		}
+	}
+	out := r.output.String()
+	for _, want := range []string{"GET     /     APIHandler", "START RequestId:", "msg=request method=GET path=/nope status=403"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestRunCompileError(t *testing.T) {
+	dir := copySample(t)
+	os.WriteFile(filepath.Join(dir, "sample", "main.go"), []byte("package main\n\nfunc main() {\n\tundefinedThing()\n}\n"), 0o644)
+	cmd := exec.Command(devserverBin, "run", "--port", "0", "--project-dir", dir)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("run succeeded on broken code:\n%s", out)
+	}
+	if !strings.Contains(string(out), "main.go:4:2: undefined: undefinedThing") {
+		t.Errorf("output lacks the compiler's file:line message:\n%s", out)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	dir := copySample(t)
+	os.WriteFile(filepath.Join(dir, "config.yaml"), []byte("functions:\n  APIHandler:\n    source: ./sample\n    memory: 1\nroutes:\n  - {method: GET, path: /, function: Nope}\n"), 0o644)
+	for _, sub := range []string{"run", "routes"} {
+		out, err := exec.Command(devserverBin, sub, "--project-dir", dir).CombinedOutput()
+		if err == nil {
+			t.Fatalf("%s accepted a bad config", sub)
+		}
+		for _, want := range []string{
+			"config.yaml:4:13: functions.APIHandler.memory: 1 MB is outside 128–10240",
+			`config.yaml:6:38: routes[0].function: no function "Nope"`,
+		} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%s output lacks %q:\n%s", sub, want, out)
+			}
+		}
+	}
+}
+
+func TestRoutesAndVersion(t *testing.T) {
+	out, err := exec.Command(devserverBin, "routes", "--project-dir", repoRoot(t)).CombinedOutput()
+	if err != nil || string(out) != "METHOD  PATH  FUNCTION\nGET     /     APIHandler\n" {
+		t.Errorf("routes = %v\n%s", err, out)
+	}
+	out, err = exec.Command(devserverBin, "--version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "devserver version ") {
+		t.Errorf("--version = %v %s", err, out)
+	}
+}
+
+// TestEnvironmentOverrides checks DEVSERVER_* variables override flags' defaults.
+func TestEnvironmentOverrides(t *testing.T) {
+	cmd := exec.Command(devserverBin, "routes")
+	cmd.Env = append(os.Environ(), "DEVSERVER_PROJECT_DIR="+repoRoot(t))
+	cmd.Dir = t.TempDir()
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "APIHandler") {
+		t.Errorf("DEVSERVER_PROJECT_DIR not honoured: %v\n%s", err, out)
+	}
+}
