@@ -142,18 +142,9 @@ type invokeResult struct {
 func (g *Gateway) invoke(r *http.Request, function string, req pool.Request, timeout time.Duration) (invokeResult, bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	ch := make(chan invokeResult, 1)
-	go func() {
-		resp, err := g.cfg.Invoker.Invoke(ctx, function, req)
-		ch <- invokeResult{resp, err}
-	}()
-	select {
-	case res := <-ch:
-		if errors.Is(res.err, context.DeadlineExceeded) {
-			return res, false
-		}
-		return res, true
-	case <-ctx.Done():
-		return invokeResult{err: ctx.Err()}, false
+	resp, err := g.cfg.Invoker.Invoke(ctx, function, req)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return invokeResult{err: err}, false
 	}
+	return invokeResult{resp, err}, true
 }

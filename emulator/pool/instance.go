@@ -2,7 +2,9 @@ package pool
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -28,6 +30,7 @@ type instance struct {
 	initDur time.Duration
 	served  atomic.Bool // it has finished an invocation: it is warm
 	killed  atomic.Bool // killed for a timeout; never reused
+	status  *os.File    // /proc/<pid>/status, kept open for Max Memory Used
 	peakKB  atomic.Int64
 
 	mu      sync.Mutex
@@ -43,9 +46,17 @@ type invocation struct {
 	once    sync.Once
 	resp    Response
 	retry   bool
-	started atomic.Bool // START is logged
+	state   atomic.Int32 // waiting, settled or abandoned
+	started atomic.Bool  // START is logged
 	capture bytes.Buffer
 }
+
+// States of an invocation as its caller sees it.
+const (
+	waiting int32 = iota
+	settled
+	abandoned
+)
 
 // initFailure is a function that could not start: its main exited, reported an init error, or
 // took longer than the init limit. The invocation fails with resp.
@@ -93,6 +104,7 @@ func (p *Pool) launch() (*instance, error) {
 		api.Close()
 		return nil, fmt.Errorf("start %s: %w", p.name, err)
 	}
+	inst.status, _ = os.Open("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/status")
 	p.exits.Add(1)
 	go inst.wait()
 
@@ -145,6 +157,9 @@ func (inst *instance) wait() {
 	inst.cmd.Wait() //nolint:errcheck // the status is read from ProcessState.
 	inst.out.flush()
 	close(inst.exited)
+	if inst.status != nil {
+		inst.status.Close()
+	}
 	inst.api.Close()
 	if open, delivered := inst.api.Abort(); open {
 		inst.mu.Lock()
@@ -163,7 +178,7 @@ func (inst *instance) wait() {
 
 // invoke runs req on the instance and waits for the outcome. retry means the instance went
 // away before the runtime received the event.
-func (inst *instance) invoke(req Request) (*Response, bool) {
+func (inst *instance) invoke(ctx context.Context, req Request) (*Response, bool, error) {
 	p := inst.p
 	now := time.Now()
 	inv := &invocation{id: NewRequestID(), start: now, done: make(chan struct{})}
@@ -199,11 +214,18 @@ func (inst *instance) invoke(req Request) (*Response, bool) {
 		}
 	default:
 	}
-	<-inv.done
-	if inv.retry {
-		return nil, true
+	select {
+	case <-inv.done:
+	case <-ctx.Done():
+		if inv.state.CompareAndSwap(waiting, abandoned) {
+			return nil, false, ctx.Err()
+		}
+		<-inv.done
 	}
-	return &inv.resp, false
+	if inv.retry {
+		return nil, true, nil
+	}
+	return &inv.resp, false, nil
 }
 
 // logStart writes the START line once, when the runtime takes the event (an event that never
@@ -255,6 +277,9 @@ func (inst *instance) finish(inv *invocation, resp Response, retry bool) {
 		inv.resp.Log = inv.capture.String()
 		inst.out.mu.Unlock()
 		inst.p.release(inst)
+		if !inv.state.CompareAndSwap(waiting, settled) {
+			inst.p.done() // the caller is gone: count the invocation out here
+		}
 		close(inv.done)
 	})
 }
@@ -281,10 +306,14 @@ func (inst *instance) captureBuf() *bytes.Buffer {
 // the process runs, from its rusage once it has been reaped, else the last value seen.
 func (inst *instance) maxMemoryMB() int {
 	kb := 0
-	if data, err := os.ReadFile("/proc/" + strconv.Itoa(inst.cmd.Process.Pid) + "/status"); err == nil {
-		if _, rest, ok := bytes.Cut(data, []byte("VmHWM:")); ok {
-			line, _, _ := bytes.Cut(rest, []byte("\n"))
-			kb, _ = strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(string(line)), "kB")))
+	if inst.status != nil {
+		// One pread of the open status file: /proc regenerates it at offset 0.
+		var buf [2048]byte
+		if n, err := inst.status.ReadAt(buf[:], 0); n > 0 && (err == nil || err == io.EOF) {
+			if _, rest, ok := bytes.Cut(buf[:n], []byte("VmHWM:")); ok {
+				line, _, _ := bytes.Cut(rest, []byte("\n"))
+				kb, _ = strconv.Atoi(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(line), []byte("kB")))))
+			}
 		}
 	}
 	select {

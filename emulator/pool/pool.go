@@ -173,8 +173,8 @@ func (p *Pool) Stats() Stats {
 	return Stats{Instances: len(p.live), Busy: len(p.live) - len(p.idle), Started: p.started}
 }
 
-// Invoke runs one invocation and waits for it. ctx bounds only the wait for a free instance:
-// once the function runs, it runs to its own end or timeout, as on Lambda.
+// Invoke runs one invocation and waits for it. When ctx ends first, Invoke returns ctx.Err()
+// but the function runs on to its own end or timeout, as on Lambda behind API Gateway.
 func (p *Pool) Invoke(ctx context.Context, req Request) (*Response, error) {
 	if len(req.Payload) > runtimeapi.MaxPayload {
 		return nil, ErrRequestTooLarge
@@ -190,7 +190,6 @@ func (p *Pool) Invoke(ctx context.Context, req Request) (*Response, error) {
 	}
 	p.inflight++
 	p.mu.Unlock()
-	defer p.done()
 
 	// A warm instance that exits before it takes the event (say, just after a panic) never saw
 	// it: on Lambda the invoke would simply land on a fresh instance, so try again.
@@ -198,14 +197,23 @@ func (p *Pool) Invoke(ctx context.Context, req Request) (*Response, error) {
 		inst, err := p.acquire(ctx)
 		var failed *initFailure
 		if errors.As(err, &failed) {
+			p.done()
 			return &failed.resp, nil
 		}
 		if err != nil {
+			p.done()
 			return nil, err
 		}
-		resp, retry := inst.invoke(req)
+		resp, retry, err := inst.invoke(ctx, req)
+		if err != nil {
+			return nil, err // abandoned: the invocation settles its own accounting
+		}
 		if retry && attempt < 3 {
 			continue
+		}
+		p.done()
+		if retry {
+			return nil, fmt.Errorf("invoke %s: instances keep exiting before taking the event", p.name)
 		}
 		return resp, nil
 	}

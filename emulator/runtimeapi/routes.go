@@ -61,7 +61,7 @@ func (s *Server) handleResponse(w http.ResponseWriter, r *http.Request) {
 		c.done(Result{Payload: errorDoc("Function.ResponseSizeTooLarge", msg), ErrorType: "Function.ResponseSizeTooLarge"})
 		return
 	}
-	w.WriteHeader(http.StatusAccepted)
+	accepted(w)
 	c.done(Result{Payload: body})
 }
 
@@ -76,9 +76,8 @@ func (s *Server) handleError(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
 	}
-	w.WriteHeader(http.StatusAccepted)
-	res := functionError(body, r.Header.Get(HeaderFunctionErrorType))
-	c.done(res)
+	accepted(w)
+	c.done(functionError(body, r.Header.Get(HeaderFunctionErrorType)))
 }
 
 func (s *Server) handleInitError(w http.ResponseWriter, r *http.Request) {
@@ -136,6 +135,16 @@ func errorDoc(errorType, msg string) []byte {
 
 // ErrorDoc is the error document Lambda returns for errors it raises itself (timeouts, crashes).
 func ErrorDoc(errorType, msg string) []byte { return errorDoc(errorType, msg) }
+
+// accepted sends 202 at once, so that the runtime loops back to /next while the result is
+// handed on.
+func accepted(w http.ResponseWriter) {
+	w.Header()["Content-Length"] = []string{"0"}
+	w.WriteHeader(http.StatusAccepted)
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+}
 
 func writeError(w http.ResponseWriter, status int, errorType, msg string) {
 	w.Header().Set("Content-Type", "application/json")

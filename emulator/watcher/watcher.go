@@ -191,7 +191,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 	if err != nil {
 		return fmt.Errorf("start watcher: %w", err)
 	}
-	defer func(){}()
+	defer fsw.Close()
 	if err := w.attach(fsw); err != nil {
 		return err
 	}

@@ -361,11 +361,20 @@ func TestBurst(t *testing.T) {
 	}
 	f := start(t, root, watcher.Options{}, watcher.Targets{Dirs: []string{root, filepath.Join(root, "gen")}})
 
-	for _, rel := range want {
-		write(t, f.path(rel), "package gen\n// saved\n")
-		time.Sleep(6 * time.Millisecond) // the burst itself, not a wait
-	}
+	// Batches are received while the burst goes on, so that a watcher sending too early is caught.
+	saved := make(chan error, 1)
+	go func() {
+		for _, rel := range want {
+			if err := os.WriteFile(f.path(rel), []byte("package gen\n// saved\n"), 0o644); err != nil {
+				saved <- err
+				return
+			}
+			time.Sleep(6 * time.Millisecond) // the burst itself, not a wait
+		}
+		saved <- nil
+	}()
 	bs := f.batches(f.path(want[len(want)-1]))
+	must(t, <-saved)
 	var got []string
 	for _, b := range bs {
 		for _, p := range b.Paths {
@@ -415,12 +424,40 @@ func TestSetWhileRunning(t *testing.T) {
 func TestChangeBeforeRun(t *testing.T) {
 	t.Parallel()
 	root := newProject(t)
-	f := newStopped(t, root, watcher.Options{Debounce: debounce}, watcher.Targets{Dirs: []string{root}})
+	f := newStopped(t, root, watcher.Options{Debounce: debounce}, watcher.Targets{Dirs: []string{root, filepath.Join(root, "pkg")}})
 	write(t, f.path("main.go"), "package main\n// before Run\n")
+	must(t, os.Remove(f.path("pkg/a.go")))
 	must(t, os.Remove(f.path("README.md"))) // not relevant
 	f.run()
-	if got := f.changes(); !slices.Equal(got, []string{"main.go"}) {
-		t.Errorf("reported %q, want [main.go]", got)
+	if got, want := f.changes(), []string{"main.go", "pkg/a.go"}; !slices.Equal(got, want) {
+		t.Errorf("reported %q, want %q", got, want)
+	}
+}
+
+// TestSetWhileStopped changes what is watched between two runs: a file no longer watched is forgotten,
+// a file watched again starts from its content at Set.
+func TestSetWhileStopped(t *testing.T) {
+	t.Parallel()
+	root := newProject(t)
+	withPkg := watcher.Targets{Dirs: []string{root, filepath.Join(root, "pkg")}}
+	f := start(t, root, watcher.Options{Debounce: debounce}, withPkg)
+	steps := []struct {
+		targets watcher.Targets
+		edit    string
+		want    []string
+	}{
+		{watcher.Targets{Dirs: []string{root}}, "package pkg\n// 1\n", nil},
+		{withPkg, "package pkg\n// 2\n", nil},
+		{withPkg, "package pkg\n// 3\n", []string{"pkg/a.go"}},
+	}
+	for i, s := range steps {
+		f.stop()
+		write(t, f.path("pkg/a.go"), s.edit)
+		must(t, f.w.Set(s.targets))
+		f.run()
+		if got := f.changes(); !slices.Equal(got, s.want) {
+			t.Fatalf("step %d: reported %q, want %q", i, got, s.want)
+		}
 	}
 }
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Load benchmark: full round trips through devserver's gateway to warm sample instances, next to a
+# plain net/http server answering the same JSON, both measured in this run with wrk on loopback.
+# Prints requests/s, p50 and p99 for each at 1 and 32 clients, the ratios, and devserver's RSS.
+# Usage: bench/load.sh [seconds per run, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+go build -o "$tmp/devserver" ./cmd/devserver
+go build -o "$tmp/plain" ./bench/plain
+
+"$tmp/plain" -addr 127.0.0.1:18100 &
+# The terminal gets START/END/REPORT and an access line per request; send them where a terminal
+# would not slow the measure.
+"$tmp/devserver" run --port 18000 --max-instances 32 >/dev/null 2>"$tmp/devserver.log" &
+dspid=$!
+for _ in $(seq 100); do curl -sf http://127.0.0.1:18000/ >/dev/null && curl -sf http://127.0.0.1:18100/ >/dev/null && break; sleep 0.2; done
+
+rss() { awk '/VmRSS/ {print int($2/1024)}' /proc/$dspid/status; }
+echo "devserver idle RSS: $(rss) MB"
+
+# run URL CLIENTS -> "rps p50ms p99ms errors"
+run() {
+  local out
+  out=$(wrk -t $(( $2 < 2 ? 1 : 2 )) -c "$2" -d "${secs}s" --latency "$1")
+  local rps p50 p99 errs
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  errs=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
+  echo "$rps $p50 $p99 ${errs:-none}"
+}
+# warm instances for 32 clients
+wrk -t2 -c32 -d2s http://127.0.0.1:18000/ >/dev/null
+
+printf '%-10s %-8s %12s %10s %10s  %s\n' target clients req/s p50 p99 errors
+for c in 1 32; do
+  read -r prps pp50 pp99 perr <<<"$(run http://127.0.0.1:18100/ $c)"
+  read -r drps dp50 dp99 derr <<<"$(run http://127.0.0.1:18000/ $c)"
+  printf '%-10s %-8s %12s %10s %10s  %s\n' net/http "$c" "$prps" "$pp50" "$pp99" "$perr"
+  printf '%-10s %-8s %12s %10s %10s  %s\n' devserver "$c" "$drps" "$dp50" "$dp99" "$derr"
+  awk -v d="$drps" -v p="$prps" -v c="$c" 'BEGIN {printf "ratio at %s clients: %.1f%% of net/http\n", c, 100*d/p}'
+done
+echo "devserver RSS after load: $(rss) MB"
+before=$(rss)
+wrk -t2 -c32 -d"${secs}s" http://127.0.0.1:18000/ | awk '/requests in/ {print "another", $1, "requests"}'
+echo "devserver RSS: $before MB -> $(rss) MB"
