@@ -48,6 +48,12 @@ type Config struct {
 	Environ []string
 	// Ready is called once the server listens and every function is built.
 	Ready func(addr string)
+	// Reload rebuilds and swaps functions when their sources or the config change.
+	Reload bool
+	// Load says how to read the config again when it changes.
+	Load project.Options
+	// IgnoreDirs are folders the watcher skips besides the cache (package output folders).
+	IgnoreDirs []string
 }
 
 // Server is a running emulator.
@@ -57,9 +63,17 @@ type Server struct {
 	region string
 	gw     *apigateway.Gateway
 	seq    atomic.Int64
+	gate   gate
+	// draining tracks pools being drained after a swap.
+	draining sync.WaitGroup
 
-	mu    sync.RWMutex
-	pools map[string]*pool.Pool
+	mu        sync.RWMutex
+	proj      *project.Project
+	pools     map[string]*pool.Pool
+	bins      map[string]string
+	buildErrs map[string]*gobuild.Error
+	deps      map[string][]string // function → folders of the local packages it is built from
+	moduleDir string
 }
 
 // New prepares a server; Run builds and serves.
@@ -78,8 +92,17 @@ func New(cfg Config) *Server {
 			}
 		}
 	}
-	s := &Server{cfg: cfg, term: pool.NewTerminal(cfg.Terminal), region: region, pools: map[string]*pool.Pool{}}
-	s.gw = apigateway.New(apigateway.Config{Invoker: s, Log: cfg.Log, AccountID: AccountID}, cfg.Project)
+	s := &Server{
+		cfg:       cfg,
+		term:      pool.NewTerminal(cfg.Terminal),
+		region:    region,
+		proj:      cfg.Project,
+		pools:     map[string]*pool.Pool{},
+		bins:      map[string]string{},
+		buildErrs: map[string]*gobuild.Error{},
+		deps:      map[string][]string{},
+	}
+	s.gw = apigateway.New(apigateway.Config{Invoker: s, Status: s, Reloader: s, Log: cfg.Log, AccountID: AccountID}, cfg.Project)
 	return s
 }
 
@@ -90,17 +113,44 @@ func cutPrefix(s, prefix string) (string, bool) {
 	return "", false
 }
 
-var _ apigateway.Invoker = (*Server)(nil)
+var (
+	_ apigateway.Invoker     = (*Server)(nil)
+	_ apigateway.BuildStatus = (*Server)(nil)
+	_ apigateway.Reloader    = (*Server)(nil)
+)
 
-// Invoke runs function through its current pool.
+// WaitReload waits while a change is being rebuilt.
+func (s *Server) WaitReload(ctx context.Context) error { return s.gate.wait(ctx) }
+
+// Invoke runs function through its current pool. While a change is being rebuilt it waits, so
+// that it runs the code that was saved.
 func (s *Server) Invoke(ctx context.Context, function string, req pool.Request) (*pool.Response, error) {
-	s.mu.RLock()
-	p := s.pools[function]
-	s.mu.RUnlock()
-	if p == nil {
-		return nil, fmt.Errorf("invoke %s: %w", function, ErrUnknownFunction)
+	if err := s.gate.wait(ctx); err != nil {
+		return nil, err
 	}
-	return p.Invoke(ctx, req)
+	for {
+		s.mu.RLock()
+		p, berr := s.pools[function], s.buildErrs[function]
+		s.mu.RUnlock()
+		if p == nil {
+			if berr != nil {
+				return nil, &buildFailure{fn: function, err: berr}
+			}
+			return nil, fmt.Errorf("invoke %s: %w", function, ErrUnknownFunction)
+		}
+		resp, err := p.Invoke(ctx, req)
+		// The pool was swapped out between the lookup and the invoke: use its successor.
+		if errors.Is(err, pool.ErrClosed) && s.current(function) != p {
+			continue
+		}
+		return resp, err
+	}
+}
+
+func (s *Server) current(function string) *pool.Pool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.pools[function]
 }
 
 // ErrUnknownFunction is an invoke of a function the model does not have.
@@ -138,6 +188,7 @@ func (s *Server) Build(ctx context.Context) error {
 	defer s.mu.Unlock()
 	for i, f := range fns {
 		s.pools[f.Name] = s.newPool(f, bins[i])
+		s.bins[f.Name] = bins[i]
 	}
 	return nil
 }
@@ -158,20 +209,24 @@ func (s *Server) newPool(f *project.Function, bin string) *pool.Pool {
 // build compiles f into a fresh folder of the cache, so that a running build is never replaced
 // under its instances.
 func (s *Server) build(ctx context.Context, f *project.Function) (string, error) {
-	p := s.cfg.Project
-	cache := s.cfg.CacheDir
-	if cache == "" {
-		cache = filepath.Join(p.Dir, CacheDir)
-	}
-	out := filepath.Join(cache, "build", f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
+	p := s.project()
+	out := filepath.Join(s.cacheDir(), "build", f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
 	began := time.Now()
 	s.term.Line("", fmt.Sprintf("building %s (%s)…", f.Name, f.Source))
 	err := gobuild.Build(ctx, gobuild.Options{Dir: p.Dir, Package: f.Dir, Output: out})
 	if err != nil {
+		os.RemoveAll(filepath.Dir(out))
 		return "", err
 	}
 	s.term.Line("", fmt.Sprintf("built %s in %s", f.Name, time.Since(began).Round(time.Millisecond)))
 	return out, nil
+}
+
+func (s *Server) cacheDir() string {
+	if s.cfg.CacheDir != "" {
+		return s.cfg.CacheDir
+	}
+	return filepath.Join(s.cfg.Project.Dir, CacheDir)
 }
 
 // Run builds the functions, serves until ctx is done, then shuts down: the HTTP server first
@@ -202,6 +257,13 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	if s.cfg.Reload {
+		if err := s.startWatching(gctx, g); err != nil {
+			srv.Close()
+			g.Wait()
+			return fmt.Errorf("watch sources: %w", err)
+		}
+	}
 	if s.cfg.Ready != nil {
 		s.cfg.Ready(ln.Addr().String())
 	}
@@ -219,6 +281,7 @@ func (s *Server) Close() {
 		wg.Go(p.Close)
 	}
 	wg.Wait()
+	s.draining.Wait()
 }
 
 // CleanCache removes host builds left by earlier runs of the project.

@@ -31,11 +31,15 @@ func newSettings(cmd *cobra.Command) (settings, error) {
 
 // load reads the route model from the project the settings point at.
 func (s settings) load() (*project.Project, error) {
-	return project.Load(project.Options{
+	return project.Load(s.options())
+}
+
+func (s settings) options() project.Options {
+	return project.Options{
 		Dir:    s.v.GetString("project-dir"),
 		Config: s.v.GetString("config"),
 		Stage:  s.v.GetString("stage"),
-	})
+	}
 }
 
 func newRootCmd() *cobra.Command {

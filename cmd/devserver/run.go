@@ -39,6 +39,8 @@ func newRunCmd() *cobra.Command {
 				Terminal:     out,
 				Log:          newLogger(out, s.v.GetBool("debug")),
 				Environ:      os.Environ(),
+				Reload:       !s.v.GetBool("no-reload"),
+				Load:         s.options(),
 				Ready: func(addr string) {
 					fmt.Fprintf(out, "Serving on http://%s (also under the stage prefix, as in the cloud: http://%s/%s/)\n", addr, addr, p.API.Stage)
 					printRoutes(out, p)
@@ -52,6 +54,7 @@ func newRunCmd() *cobra.Command {
 	f.String("host", "127.0.0.1", "address to listen on")
 	f.Int("port", 8000, "port to listen on (0 picks a free one)")
 	f.Int("max-instances", pool.DefaultMaxInstances, "local cap on instances per function; more requests wait")
+	f.Bool("no-reload", false, "do not rebuild when sources or config.yaml change")
 	f.Bool("debug", false, "log more")
 	return cmd
 }

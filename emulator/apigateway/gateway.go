@@ -39,9 +39,16 @@ type BuildStatus interface {
 	FailedBuilds() []string
 }
 
+// Reloader holds requests back while a change to the code or the routes is being applied.
+type Reloader interface {
+	WaitReload(ctx context.Context) error
+}
+
 // Config holds what the gateway needs besides the route model.
 type Config struct {
 	Invoker Invoker
+	// Reloader, when set, is waited for before a request is routed (read-your-writes).
+	Reloader Reloader
 	// Status, when set, adds X-Devserver-Build-Error to every response while a build is broken.
 	Status BuildStatus
 	Log    *slog.Logger
@@ -98,6 +105,11 @@ func apiID(app string) string {
 
 // ServeHTTP answers one request as API Gateway would.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if rl := g.cfg.Reloader; rl != nil {
+		if err := rl.WaitReload(r.Context()); err != nil {
+			return // the client went away while the change was being built
+		}
+	}
 	start := g.cfg.Now()
 	t := g.table.Load()
 	rec := &record{method: r.Method, path: r.URL.Path, requestID: pool.NewRequestID()}

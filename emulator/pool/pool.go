@@ -163,6 +163,9 @@ func mapKeys(m map[string]string) func(func(string) bool) {
 	}
 }
 
+// Binary is the build this pool runs.
+func (p *Pool) Binary() string { return p.cfg.Binary }
+
 // Function is the function this pool runs.
 func (p *Pool) Function() *project.Function { return p.cfg.Function }
 

@@ -39,6 +39,12 @@ type Options struct {
 	// Ignore lists absolute folders that are never watched, nor anything below them: the build
 	// cache, the package output folder.
 	Ignore []string
+	// Changing, when set, is called (from Run) as soon as a relevant file is touched, before the
+	// quiet period and before its content is compared. Every call is followed by a Batch, empty
+	// when nothing really changed, so that the caller can hold requests back until then.
+	Changing func()
+	// Started, when set, is called once Run watches every target, before it reports anything.
+	Started func()
 }
 
 // Targets are what a Watcher watches. All paths are absolute.
@@ -49,7 +55,7 @@ type Targets struct {
 	// Trees are roots watched recursively, so that a package folder that go list does not know yet
 	// (it is created before the import that uses it) is seen too. Sub-folders are added as they
 	// appear and dropped as they go. Like the go command, a tree skips folders named testdata or
-	// starting with "." or "_" (.git among them).
+	// starting with "." or "_" (.git among them), and does not follow symbolic links to folders.
 	Trees []string
 	// Files are single files, such as go.mod, go.sum and config.yaml. A file may not exist yet; its
 	// parent folder is watched and filtered, because editors save by renaming a new file over the
@@ -81,6 +87,8 @@ type Watcher struct {
 	log      *slog.Logger
 	debounce time.Duration
 	ignore   []string
+	changing func()
+	started  func()
 
 	mu    sync.Mutex
 	trees []string
@@ -113,6 +121,8 @@ func New(log *slog.Logger, opts Options) (*Watcher, error) {
 		log:      log,
 		debounce: opts.Debounce,
 		ignore:   ignore,
+		changing: opts.Changing,
+		started:  opts.Started,
 		dirs:     map[string]kind{},
 		files:    map[string]bool{},
 		known:    map[string]digest{},
@@ -123,7 +133,8 @@ func New(log *slog.Logger, opts Options) (*Watcher, error) {
 // Set replaces what is watched. Files that become watched are read now and only their later changes
 // are reported; a change already pending for a file that stays watched is kept. Folders that do not
 // exist are skipped (a folder that appears later inside a tree is picked up). While Run runs, the
-// new folders are watched before Set returns.
+// new folders are watched before Set returns. A folder that cannot be watched makes Set return an
+// error, but the other targets are in place all the same.
 func (w *Watcher) Set(t Targets) error {
 	dirs, err := cleanAbs(t.Dirs)
 	if err != nil {
@@ -182,10 +193,14 @@ func (w *Watcher) Set(t Targets) error {
 	return nil
 }
 
-// Run watches until ctx is done, sending one Batch per quiet period on out, and returns nil then. It
-// owns the fsnotify watcher (one inotify descriptor and one goroutine) and closes it before it
-// returns. Changes made between Set and Run are reported by its first batch. Only one Run may run
-// at a time.
+// Run watches until ctx is done, and returns nil then. Each time the watched files have been quiet
+// for the debounce period and some of them really changed, it sends one Batch on out. It does not
+// read further events until out takes the batch (the kernel queues them; should its queue overflow,
+// every watched file is checked again), so the receiver should keep receiving while it rebuilds.
+//
+// Run owns the fsnotify watcher (one inotify descriptor and one goroutine) and closes it before it
+// returns. Changes made while no Run was running, since Set or since the last Run, are reported by
+// its first batch. Only one Run may run at a time; another may start after it returns.
 func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 	fsw, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -196,9 +211,13 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 		return err
 	}
 	defer w.detach()
+	if w.started != nil {
+		w.started()
+	}
 
 	quiet := time.NewTimer(w.debounce) // the first period checks what changed before Run
 	defer quiet.Stop()
+	announced := false // Changing was called for the current quiet period
 	for {
 		select {
 		case <-ctx.Done():
@@ -208,6 +227,10 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 				return errors.New("watch files: fsnotify closed its events")
 			}
 			if w.handle(ev) {
+				if w.changing != nil && !announced {
+					announced = true
+					w.changing()
+				}
 				quiet.Reset(w.debounce)
 			}
 		case err, ok := <-fsw.Errors:
@@ -220,10 +243,11 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 			quiet.Reset(w.debounce)
 		case <-quiet.C:
 			paths := w.flush()
-			if len(paths) == 0 {
+			if len(paths) == 0 && !announced {
 				continue
 			}
-			w.log.Debug("files changed", "count", len(paths), "first", paths[0])
+			announced = false
+			w.log.Debug("files changed", "count", len(paths))
 			select {
 			case out <- Batch{Paths: paths}:
 			case <-ctx.Done():

@@ -1,6 +1,7 @@
 package watcher_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -201,74 +202,77 @@ func TestPackagesAndFiles(t *testing.T) {
 	tests := []struct {
 		name  string
 		steps []step
+		// window replaces the short debounce where two events must fall in one quiet period, so
+		// that a stalled test machine does not split them.
+		window time.Duration
 	}{
-		{"edit", []step{{edit("main.go", "package main\n\nfunc main() { println() }\n"), []string{"main.go"}}}},
-		{"edit in another package", []step{{edit("pkg/a.go", "package pkg\n\nvar A = 1\n"), []string{"pkg/a.go"}}}},
-		{"edit twice", []step{
+		{name: "edit", steps: []step{{edit("main.go", "package main\n\nfunc main() { println() }\n"), []string{"main.go"}}}},
+		{name: "edit in another package", steps: []step{{edit("pkg/a.go", "package pkg\n\nvar A = 1\n"), []string{"pkg/a.go"}}}},
+		{name: "edit twice", steps: []step{
 			{edit("main.go", "package main\n// 1\n"), []string{"main.go"}},
 			{edit("main.go", "package main\n// 2\n"), []string{"main.go"}},
 		}},
-		{"same content", []step{{edit("main.go", layout["main.go"]), nil}}},
-		{"edit then revert", []step{{func(t *testing.T, root string) {
+		{name: "same content", steps: []step{{edit("main.go", layout["main.go"]), nil}}},
+		{name: "edit then revert", steps: []step{{func(t *testing.T, root string) {
 			write(t, filepath.Join(root, "main.go"), "package main\n// changed\n")
 			write(t, filepath.Join(root, "main.go"), layout["main.go"])
-		}, nil}}},
-		{"touch and chmod", []step{{func(t *testing.T, root string) {
+		}, nil}}, window: 500 * time.Millisecond},
+		{name: "touch and chmod", steps: []step{{func(t *testing.T, root string) {
 			p := filepath.Join(root, "main.go")
 			later := time.Now().Add(time.Hour)
 			must(t, os.Chtimes(p, later, later))
 			must(t, os.Chmod(p, 0o600))
 		}, nil}}},
-		{"rename over", []step{{func(t *testing.T, root string) {
+		{name: "rename over", steps: []step{{func(t *testing.T, root string) {
 			replace(t, filepath.Join(root, "main.go"), "package main\n// renamed\n")
 		}, []string{"main.go"}}}},
-		{"rename over, same content", []step{{func(t *testing.T, root string) {
+		{name: "rename over, same content", steps: []step{{func(t *testing.T, root string) {
 			replace(t, filepath.Join(root, "main.go"), layout["main.go"])
 		}, nil}}},
-		{"vim save with backup", []step{{func(t *testing.T, root string) {
+		{name: "vim save with backup", steps: []step{{func(t *testing.T, root string) {
 			p := filepath.Join(root, "main.go")
 			must(t, os.Rename(p, p+"~"))
 			write(t, p, "package main\n// vim\n")
 			must(t, os.Remove(p+"~"))
 		}, []string{"main.go"}}}},
-		{"create", []step{{edit("pkg/b.go", "package pkg\n"), []string{"pkg/b.go"}}}},
-		{"create then remove", []step{{func(t *testing.T, root string) {
+		{name: "create", steps: []step{{edit("pkg/b.go", "package pkg\n"), []string{"pkg/b.go"}}}},
+		{name: "create then remove", steps: []step{{func(t *testing.T, root string) {
 			write(t, filepath.Join(root, "pkg/b.go"), "package pkg\n")
 			must(t, os.Remove(filepath.Join(root, "pkg/b.go")))
-		}, nil}}},
-		{"remove", []step{{func(t *testing.T, root string) {
+		}, nil}}, window: 500 * time.Millisecond},
+		{name: "remove", steps: []step{{func(t *testing.T, root string) {
 			must(t, os.Remove(filepath.Join(root, "pkg/a.go")))
 		}, []string{"pkg/a.go"}}}},
-		{"remove package folder", []step{
+		{name: "remove package folder", steps: []step{
 			{func(t *testing.T, root string) { must(t, os.RemoveAll(filepath.Join(root, "pkg"))) }, []string{"pkg/a.go"}},
 			{edit("main.go", "package main\n// still watching\n"), []string{"main.go"}},
 		}},
-		{"test files", []step{{func(t *testing.T, root string) {
+		{name: "test files", steps: []step{{func(t *testing.T, root string) {
 			write(t, filepath.Join(root, "main_test.go"), "package main\n// changed\n")
 			write(t, filepath.Join(root, "pkg/b_test.go"), "package pkg\n")
 		}, nil}}},
-		{"editor temporary files", []step{{func(t *testing.T, root string) {
+		{name: "editor temporary files", steps: []step{{func(t *testing.T, root string) {
 			// Left in place: were one counted, it would be reported as created.
 			for _, name := range []string{"main.go~", ".main.go.swp", ".main.go.swx", "4913", ".#main.go",
 				"main.go.tmp", "main.go___jb_tmp___", "main.go___jb_old___", "#main.go#", "go.mod~"} {
 				write(t, filepath.Join(root, name), "package main\n")
 			}
 		}, nil}}},
-		{"hidden and underscore go files", []step{{func(t *testing.T, root string) {
+		{name: "hidden and underscore go files", steps: []step{{func(t *testing.T, root string) {
 			write(t, filepath.Join(root, ".hidden.go"), "package main\n")
 			write(t, filepath.Join(root, "_skip.go"), "package main\n")
 		}, nil}}},
-		{"other files", []step{{func(t *testing.T, root string) {
+		{name: "other files", steps: []step{{func(t *testing.T, root string) {
 			write(t, filepath.Join(root, "README.md"), "# changed\n")
 			write(t, filepath.Join(root, "notes.txt"), "notes\n")
 		}, nil}}},
-		{"sub-folder of a package is not a tree", []step{{edit("other/x.go", "package other\n"), nil}}},
-		{"go.mod", []step{{edit("go.mod", "module example.com/app\n\ngo 1.26.1\n"), []string{"go.mod"}}}},
-		{"go.sum appears", []step{{edit("go.sum", "example.com/x v1.0.0 h1:abc=\n"), []string{"go.sum"}}}},
-		{"named file renamed over", []step{{func(t *testing.T, root string) {
+		{name: "sub-folder of a package is not a tree", steps: []step{{edit("other/x.go", "package other\n"), nil}}},
+		{name: "go.mod", steps: []step{{edit("go.mod", "module example.com/app\n\ngo 1.26.1\n"), []string{"go.mod"}}}},
+		{name: "go.sum appears", steps: []step{{edit("go.sum", "example.com/x v1.0.0 h1:abc=\n"), []string{"go.sum"}}}},
+		{name: "named file renamed over", steps: []step{{func(t *testing.T, root string) {
 			replace(t, filepath.Join(root, "config.yaml"), "app: renamed\n")
 		}, []string{"config.yaml"}}}},
-		{"named file, same content", []step{{func(t *testing.T, root string) {
+		{name: "named file, same content", steps: []step{{func(t *testing.T, root string) {
 			replace(t, filepath.Join(root, "config.yaml"), layout["config.yaml"])
 		}, nil}}},
 	}
@@ -276,7 +280,8 @@ func TestPackagesAndFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			root := newProject(t)
-			f := start(t, root, watcher.Options{Debounce: debounce}, watcher.Targets{
+			opts := watcher.Options{Debounce: cmp.Or(tt.window, debounce)}
+			f := start(t, root, opts, watcher.Targets{
 				Dirs:  []string{root, filepath.Join(root, "pkg")},
 				Files: []string{filepath.Join(root, "go.mod"), filepath.Join(root, "go.sum"), filepath.Join(root, "config.yaml")},
 			})
@@ -346,6 +351,9 @@ func TestSameContentSendsNothing(t *testing.T) {
 	case b := <-f.out:
 		t.Fatalf("rewriting main.go unchanged sent %v", b.Paths)
 	case <-time.After(3 * debounce):
+	}
+	if got := f.changes(); got != nil {
+		t.Errorf("reported %q, want nothing", got)
 	}
 }
 
@@ -526,8 +534,7 @@ func TestRunLeavesNothingBehind(t *testing.T) {
 	if _, err := os.Stat("/proc/self/fd"); err != nil {
 		t.Skip("no /proc/self/fd to count open files")
 	}
-	goroutines, fds := runtime.NumGoroutine(), openFDs(t)
-	for range 3 {
+	runOnce := func() {
 		root := newProject(t)
 		f := start(t, root, watcher.Options{Debounce: debounce}, watcher.Targets{
 			Dirs: []string{root}, Trees: []string{root}, Files: []string{filepath.Join(root, "go.mod")},
@@ -536,6 +543,13 @@ func TestRunLeavesNothingBehind(t *testing.T) {
 			t.Fatalf("reported %q, want nothing", got)
 		}
 		f.stop()
+	}
+	// The first run makes the runtime open its poller (an epoll and an eventfd descriptor), which
+	// stays open for the life of the process.
+	runOnce()
+	goroutines, fds := runtime.NumGoroutine(), openFDs(t)
+	for range 3 {
+		runOnce()
 	}
 	// Run has returned and closed fsnotify, which waits for its reader; the goroutines that ran Run
 	// may still be on their way out, so give them a moment.
@@ -559,4 +573,113 @@ func openFDs(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(entries)
+}
+
+// TestSetUnwatches checks, through the kernel's own count, that Set and folder removal give inotify
+// watches back: each one counts against the user's fs.inotify.max_user_watches. It is not parallel,
+// so that only this test's watcher holds watches.
+func TestSetUnwatches(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fdinfo"); err != nil {
+		t.Skip("no /proc/self/fdinfo to count inotify watches")
+	}
+	root := newProject(t)
+	opts := watcher.Options{Debounce: debounce, Ignore: []string{filepath.Join(root, "out")}}
+	f := start(t, root, opts, watcher.Targets{Trees: []string{root}})
+	// root and pkg; testdata, _tools, .git and out are left out.
+	if n := inotifyWatches(t); n != 2 {
+		t.Fatalf("tree: %d inotify watches, want 2", n)
+	}
+	must(t, os.MkdirAll(f.path("new/sub"), 0o755))
+	write(t, f.path("new/sub/x.go"), "package sub\n")
+	if got := f.changes(); !slices.Equal(got, []string{"new/sub/x.go"}) {
+		t.Fatalf("reported %q, want [new/sub/x.go]", got)
+	}
+	if n := inotifyWatches(t); n != 4 {
+		t.Fatalf("tree with new/sub: %d inotify watches, want 4", n)
+	}
+	must(t, os.RemoveAll(f.path("new")))
+	if got := f.changes(); !slices.Equal(got, []string{"new/sub/x.go"}) {
+		t.Fatalf("reported %q, want [new/sub/x.go]", got)
+	}
+	if n := inotifyWatches(t); n != 2 {
+		t.Fatalf("after removing new: %d inotify watches, want 2", n)
+	}
+	must(t, f.w.Set(watcher.Targets{Dirs: []string{root}}))
+	if n := inotifyWatches(t); n != 1 {
+		t.Fatalf("after Set to one folder: %d inotify watches, want 1", n)
+	}
+}
+
+// inotifyWatches counts the watches of every inotify descriptor the process holds.
+func inotifyWatches(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fdinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc/self/fdinfo", e.Name()))
+		if err != nil {
+			continue // the descriptor was closed meanwhile, such as ReadDir's own
+		}
+		n += strings.Count(string(b), "inotify wd:")
+	}
+	return n
+}
+
+// TestChangingAnnouncesEveryQuietPeriod checks the Changing hook: called at the first touch, and
+// always followed by a batch, empty when the content did not change.
+func TestChangingAnnouncesEveryQuietPeriod(t *testing.T) {
+	t.Parallel()
+	root := newProject(t)
+	calls := make(chan struct{}, 10)
+	w, err := watcher.New(nil, watcher.Options{Debounce: debounce, Changing: func() { calls <- struct{}{} }})
+	must(t, err)
+	must(t, w.Set(watcher.Targets{Dirs: []string{root}}))
+	out := make(chan watcher.Batch)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, out) }()
+	defer func() { cancel(); <-done }()
+
+	next := func() watcher.Batch {
+		t.Helper()
+		select {
+		case b := <-out:
+			return b
+		case <-time.After(wait):
+			t.Fatal("no batch after Changing")
+		}
+		return watcher.Batch{}
+	}
+	// The first touch may race Run's start; a real edit makes sure Run is watching.
+	for {
+		write(t, filepath.Join(root, "main.go"), "package main\n\nfunc main() { println() }\n")
+		b := next()
+		if len(b.Paths) > 0 {
+			break
+		}
+	}
+	for len(calls) > 0 {
+		<-calls
+	}
+	tests := []struct {
+		name, content string
+		want          int
+	}{
+		{"same content", "package main\n\nfunc main() { println() }\n", 0},
+		{"new content", "package main\n\nfunc main() {}\n", 1},
+	}
+	for _, tt := range tests {
+		write(t, filepath.Join(root, "main.go"), tt.content)
+		select {
+		case <-calls:
+		case <-time.After(wait):
+			t.Fatalf("%s: Changing not called", tt.name)
+		}
+		if b := next(); len(b.Paths) != tt.want {
+			t.Errorf("%s: batch %v, want %d paths", tt.name, b.Paths, tt.want)
+		}
+	}
 }
