@@ -1,0 +1,288 @@
+// Package packager owns `devserver package`: it builds every function of the route model for
+// Lambda, zips each one byte-for-byte reproducibly, and writes the SAM template beside the zips,
+// ready for `aws cloudformation package` and `aws cloudformation deploy`.
+package packager
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/devserver/devserver/gobuild"
+	"github.com/devserver/devserver/project"
+	"github.com/devserver/devserver/template"
+)
+
+// DefaultZip is the zip of an application with a single function; with several, each function
+// gets <Function>.zip.
+const DefaultZip = "deployment.zip"
+
+// Options say where and how to package.
+type Options struct {
+	// Out is the output folder. It must be missing, empty, or an earlier package output (see Marker).
+	Out string
+	// Arch overrides every function's architecture: "x86_64" (or "amd64") or "arm64".
+	// "" keeps each function's configured architecture, itself x86_64 by default.
+	Arch string
+	// Format of the template: template.FormatJSON (sam.json, the default when "") or
+	// template.FormatYAML (sam.yaml).
+	Format string
+	// MergeTemplate is a JSON or YAML template deep-merged into the generated one; "" for none.
+	// A relative path is relative to the current directory.
+	MergeTemplate string
+	// Log receives one line per step (builds, files written, with sizes); nil discards them.
+	Log io.Writer
+}
+
+// Result says what Package wrote.
+type Result struct {
+	// Template is the path of the SAM template.
+	Template string
+	// Zips holds one zip per function, sorted by function name.
+	Zips []Zip
+}
+
+// Zip is one function's deployment package.
+type Zip struct {
+	Function string
+	// Path is the zip's path; the template's CodeUri names it relative to the template.
+	Path string
+	// Architecture is the SAM architecture it was built for: x86_64 or arm64.
+	Architecture string
+	Size         int64
+	// SHA256 is the hex digest of the zip, equal between runs on the same sources and Go release.
+	SHA256 string
+}
+
+// Package builds and zips every function of p and writes the SAM template into opts.Out.
+// The zips' entries are stamped with SOURCE_DATE_EPOCH when that variable is set, else 1980-01-01.
+// A function that does not compile fails Package with a *gobuild.Error.
+func Package(ctx context.Context, p *project.Project, opts Options) (Result, error) {
+	if opts.Out == "" {
+		return Result{}, errors.New("package: no output folder given")
+	}
+	if len(p.Functions) == 0 {
+		return Result{}, errors.New("package: the project has no functions")
+	}
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	format := cmp.Or(opts.Format, template.FormatJSON)
+	if format != template.FormatJSON && format != template.FormatYAML {
+		return Result{}, fmt.Errorf("package: unknown template format %q (want %s or %s)", format, template.FormatJSON, template.FormatYAML)
+	}
+	modTime, err := zipTime(os.Getenv("SOURCE_DATE_EPOCH"))
+	if err != nil {
+		return Result{}, err
+	}
+	p, err = withArch(p, opts.Arch)
+	if err != nil {
+		return Result{}, err
+	}
+	zipNames, err := zipNames(p)
+	if err != nil {
+		return Result{}, err
+	}
+
+	// The template needs only the zip names, so a broken merge template fails before any build.
+	codeURIs := map[string]string{}
+	for name, zip := range zipNames {
+		// aws cloudformation package resolves a relative CodeUri against the template's folder.
+		codeURIs[name] = "./" + zip
+	}
+	doc, err := template.Generate(p, codeURIs)
+	if err != nil {
+		return Result{}, err
+	}
+	if opts.MergeTemplate != "" {
+		if doc, err = template.Merge(doc, opts.MergeTemplate); err != nil {
+			return Result{}, err
+		}
+	}
+	samBytes, err := template.Marshal(doc, format)
+	if err != nil {
+		return Result{}, err
+	}
+
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	previous, err := claimOut(opts.Out)
+	if err != nil {
+		return Result{}, err
+	}
+	tmp, err := os.MkdirTemp("", "devserver-package-")
+	if err != nil {
+		return Result{}, fmt.Errorf("create build folder: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	// Everything is staged first and renamed into place only once every function has built, so a
+	// failed build leaves the previous output as it was.
+	var (
+		pending []staged
+		lines   []string // what to log once each is in place
+	)
+	defer func() {
+		for _, s := range pending {
+			s.discard()
+		}
+	}()
+	var res Result
+	// Functions build one after another: go build already uses every core, and the log stays in order.
+	for _, f := range p.Functions {
+		z, s, err := buildZip(ctx, p, f, tmp, opts.Out, zipNames[f.Name], modTime, log)
+		if err != nil {
+			return Result{}, fmt.Errorf("package function %s: %w", f.Name, err)
+		}
+		res.Zips = append(res.Zips, z)
+		pending = append(pending, s)
+		lines = append(lines, fmt.Sprintf("wrote %s (%s, sha256 %s)", z.Path, size(z.Size), z.SHA256[:12]))
+	}
+	samName := "sam." + format
+	s, err := stage(opts.Out, samName, func(w io.Writer) error {
+		_, err := w.Write(samBytes)
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	// The template goes last, so it never names a zip that is not there yet.
+	pending = append(pending, s)
+	res.Template = filepath.Join(opts.Out, samName)
+	lines = append(lines, fmt.Sprintf("wrote %s (%s)", res.Template, size(int64(len(samBytes)))))
+
+	for i, s := range pending {
+		if err := s.commit(); err != nil {
+			return Result{}, err
+		}
+		fmt.Fprintln(log, lines[i])
+	}
+
+	written := []string{samName}
+	for _, z := range res.Zips {
+		written = append(written, filepath.Base(z.Path))
+	}
+	if err := finishOut(opts.Out, previous, written, log); err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// buildZip builds one function as tmp/<Function>/bootstrap and stages its zip as out/zipName.
+func buildZip(ctx context.Context, p *project.Project, f *project.Function, tmp, out, zipName string, modTime time.Time, log io.Writer) (Zip, staged, error) {
+	goarch := goArch(f.Architecture)
+	fmt.Fprintf(log, "build %s (%s) for linux/%s\n", f.Name, f.Source, goarch)
+	bin := filepath.Join(tmp, f.Name, "bootstrap")
+	if err := gobuild.Build(ctx, gobuild.Options{
+		Dir: p.Dir,
+		// As written in the config, so that compiler errors name "./sample", not an absolute path.
+		Package: f.Source,
+		Output:  bin,
+		GOOS:    "linux",
+		GOARCH:  goarch,
+		Lambda:  true,
+	}); err != nil {
+		return Zip{}, staged{}, err
+	}
+	h := sha256.New()
+	var n int64
+	s, err := stage(out, zipName, func(w io.Writer) error {
+		cw := &countWriter{w: io.MultiWriter(w, h)}
+		err := writeZip(cw, []zipEntry{{Name: "bootstrap", Src: bin, Mode: 0o755}}, modTime)
+		n = cw.n
+		return err
+	})
+	if err != nil {
+		return Zip{}, staged{}, err
+	}
+	z := Zip{
+		Function:     f.Name,
+		Path:         filepath.Join(out, zipName),
+		Architecture: f.Architecture,
+		Size:         n,
+		SHA256:       hex.EncodeToString(h.Sum(nil)),
+	}
+	return z, s, nil
+}
+
+// withArch returns p with every function's architecture set to arch, or p itself when arch is "".
+// The template is generated from the result, so Architectures always matches the binary.
+func withArch(p *project.Project, arch string) (*project.Project, error) {
+	switch arch {
+	case "":
+		return p, nil
+	case project.ArchX86, "amd64":
+		arch = project.ArchX86
+	case project.ArchARM:
+	default:
+		return nil, fmt.Errorf("choose architecture: unknown %q (want %s or %s)", arch, project.ArchX86, project.ArchARM)
+	}
+	q := *p
+	q.Functions = make([]*project.Function, len(p.Functions))
+	for i, f := range p.Functions {
+		g := *f
+		g.Architecture = arch
+		q.Functions[i] = &g
+	}
+	return &q, nil
+}
+
+// goArch maps a SAM architecture to GOARCH.
+func goArch(samArch string) string {
+	if samArch == project.ArchARM {
+		return "arm64"
+	}
+	return "amd64"
+}
+
+// zipNames names each function's zip: deployment.zip for a single function, <Function>.zip for several.
+func zipNames(p *project.Project) (map[string]string, error) {
+	names := map[string]string{}
+	if len(p.Functions) == 1 {
+		names[p.Functions[0].Name] = DefaultZip
+		return names, nil
+	}
+	seen := map[string]string{}
+	for _, f := range p.Functions {
+		name := f.Name + ".zip"
+		// On macOS and Windows "Pets.zip" and "pets.zip" are one file.
+		if other, dup := seen[strings.ToLower(name)]; dup {
+			return nil, fmt.Errorf("name zips: functions %s and %s would write the same zip on a case-insensitive file system; rename one", other, f.Name)
+		}
+		seen[strings.ToLower(name)] = f.Name
+		names[f.Name] = name
+	}
+	return names, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// size formats a byte count for the log: "4.3 MB (4312345 bytes)".
+func size(n int64) string {
+	switch {
+	case n >= 1e6:
+		return fmt.Sprintf("%.1f MB (%d bytes)", float64(n)/1e6, n)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1f kB (%d bytes)", float64(n)/1e3, n)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
