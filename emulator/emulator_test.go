@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -140,6 +141,9 @@ func TestErrorRows(t *testing.T) {
 				if h.Get(k) == "" {
 					t.Errorf("response lacks %s", k)
 				}
+			}
+			if !regexp.MustCompile(`REPORT RequestId: \S+\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: [1-9]\d* MB`).MatchString(s.Term.String()) {
+				t.Errorf("no REPORT line with a real peak memory:\n%s", s.Term.String())
 			}
 			for _, want := range tt.logs {
 				if !strings.Contains(s.Term.String(), want) {

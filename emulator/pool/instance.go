@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -31,7 +30,8 @@ type instance struct {
 	served  atomic.Bool // it has finished an invocation: it is warm
 	killed  atomic.Bool // killed for a timeout; never reused
 	status  *os.File    // /proc/<pid>/status, kept open for Max Memory Used
-	peakKB  atomic.Int64
+	peakKB   atomic.Int64
+	peakRead atomic.Int64 // UnixNano of the last read of status
 
 	mu      sync.Mutex
 	current *invocation
@@ -267,8 +267,7 @@ func (inst *instance) finish(inv *invocation, resp Response, retry bool) {
 			if cold {
 				report += fmt.Sprintf("\tInit Duration: %.2f ms", float64(inst.initDur.Microseconds())/1000)
 			}
-			inst.logLine(inv, "END RequestId: "+inv.id)
-			inst.logLine(inv, report)
+			inst.logLine(inv, "END RequestId: "+inv.id, report)
 			inst.served.Store(true)
 		}
 		inv.retry = retry
@@ -284,11 +283,13 @@ func (inst *instance) finish(inv *invocation, resp Response, retry bool) {
 	})
 }
 
-// logLine writes a platform line to the terminal and to the invocation's log.
-func (inst *instance) logLine(inv *invocation, line string) {
-	inst.p.cfg.Terminal.Line(inst.out.prefix, line)
+// logLine writes platform lines to the terminal and to the invocation's log.
+func (inst *instance) logLine(inv *invocation, lines ...string) {
+	inst.p.cfg.Terminal.Line(inst.out.prefix, lines...)
 	inst.out.mu.Lock()
-	inv.capture.WriteString(line + "\n")
+	for _, l := range lines {
+		inv.capture.WriteString(l + "\n")
+	}
 	inst.out.mu.Unlock()
 }
 
@@ -302,17 +303,24 @@ func (inst *instance) captureBuf() *bytes.Buffer {
 	return &inst.current.capture
 }
 
+// memorySampleEvery bounds how often the peak is read from /proc while invocations follow each
+// other closely: the read costs as much as a small invocation, and the peak (VmHWM) only grows,
+// so a REPORT line shows the peak as of at most this long before it.
+const memorySampleEvery = 5 * time.Millisecond
+
 // maxMemoryMB is the process's peak resident set, as Lambda's Max Memory Used: from /proc while
-// the process runs, from its rusage once it has been reaped, else the last value seen.
+// the process runs, from its rusage once it has been reaped.
 func (inst *instance) maxMemoryMB() int {
-	kb := 0
-	if inst.status != nil {
-		// One pread of the open status file: /proc regenerates it at offset 0.
-		var buf [2048]byte
-		if n, err := inst.status.ReadAt(buf[:], 0); n > 0 && (err == nil || err == io.EOF) {
+	kb := int(inst.peakKB.Load())
+	now := time.Now().UnixNano()
+	if last := inst.peakRead.Load(); inst.status != nil && (kb == 0 || now-last >= int64(memorySampleEvery)) {
+		inst.peakRead.Store(now)
+		var buf [4096]byte
+		if n, err := syscall.Pread(int(inst.status.Fd()), buf[:], 0); err == nil && n > 0 {
 			if _, rest, ok := bytes.Cut(buf[:n], []byte("VmHWM:")); ok {
 				line, _, _ := bytes.Cut(rest, []byte("\n"))
-				kb, _ = strconv.Atoi(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(line), []byte("kB")))))
+				v, _ := strconv.Atoi(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(line), []byte("kB")))))
+				kb = max(kb, v)
 			}
 		}
 	}
@@ -323,7 +331,6 @@ func (inst *instance) maxMemoryMB() int {
 		}
 	default:
 	}
-	kb = max(kb, int(inst.peakKB.Load()))
 	inst.peakKB.Store(int64(kb))
 	return (kb + 1023) / 1024
 }

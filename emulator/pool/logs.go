@@ -16,11 +16,15 @@ type Terminal struct {
 // NewTerminal writes whole lines to w.
 func NewTerminal(w io.Writer) *Terminal { return &Terminal{w: w} }
 
-// Line writes one line with the prefix.
-func (t *Terminal) Line(prefix, line string) {
+// Line writes lines, each with the prefix, in one write.
+func (t *Terminal) Line(prefix string, lines ...string) {
+	var b []byte
+	for _, l := range lines {
+		b = append(append(append(b, prefix...), l...), '\n')
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	io.WriteString(t.w, prefix+line+"\n") //nolint:errcheck // a closed terminal loses logs, nothing else.
+	t.w.Write(b) //nolint:errcheck // a closed terminal loses logs, nothing else.
 }
 
 // lineWriter splits a child's output into lines, prefixes each with the function name and keeps
