@@ -26,10 +26,10 @@ type instance struct {
 	out    *lineWriter
 	exited chan struct{}
 
-	initDur time.Duration
-	served  atomic.Bool // it has finished an invocation: it is warm
-	killed  atomic.Bool // killed for a timeout; never reused
-	status  *os.File    // /proc/<pid>/status, kept open for Max Memory Used
+	initDur  time.Duration
+	served   atomic.Bool // it has finished an invocation: it is warm
+	killed   atomic.Bool // killed for a timeout; never reused
+	status   *os.File    // /proc/<pid>/status, kept open for Max Memory Used
 	peakKB   atomic.Int64
 	peakRead atomic.Int64 // UnixNano of the last read of status
 
