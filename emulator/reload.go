@@ -151,13 +151,18 @@ func (s *Server) watch(ctx context.Context, w *watcher.Watcher, batches chan wat
 					drained = true
 				}
 			}
+			var rebuilt []string
 			if len(paths) > 0 {
-				s.reload(ctx, paths)
+				rebuilt = s.reload(ctx, paths)
+			}
+			// Requests go on as soon as the new code serves; what it imports is asked after.
+			s.gate.open()
+			if len(paths) > 0 {
+				s.refreshDeps(ctx, rebuilt)
 				if err := w.Set(s.targets()); err != nil {
 					s.term.Line("", "reload: "+err.Error())
 				}
 			}
-			s.gate.open()
 		}
 	}
 }
@@ -212,7 +217,7 @@ func (s *Server) updateDeps(ctx context.Context, fns []*project.Function) error 
 
 // reload applies one batch of changed paths: a new route model if the config changed, a rebuild of
 // the functions whose inputs changed, a restart of those whose settings changed.
-func (s *Server) reload(ctx context.Context, paths []string) {
+func (s *Server) reload(ctx context.Context, paths []string) (rebuilt []string) {
 	began := time.Now()
 	slices.Sort(paths)
 	paths = slices.Compact(paths)
@@ -249,7 +254,7 @@ func (s *Server) reload(ctx context.Context, paths []string) {
 		}
 	}
 	if next == old && len(rebuild) == 0 {
-		return
+		return nil
 	}
 
 	type built struct {
@@ -268,12 +273,12 @@ func (s *Server) reload(ctx context.Context, paths []string) {
 	wg.Wait()
 	buildTime := time.Since(began)
 	if ctx.Err() != nil {
-		return
+		return nil
 	}
 
 	swapBegan := time.Now()
 	fresh := map[string]*pool.Pool{}
-	var rebuilt, failed []string
+	var failed []string
 	for _, r := range results {
 		var berr *gobuild.Error
 		switch {
@@ -337,20 +342,6 @@ func (s *Server) reload(ctx context.Context, paths []string) {
 	swapTime := time.Since(swapBegan)
 	s.retire(retired, retiredBins)
 
-	// Ask the go command again for what rebuilt functions import, and for those it failed on.
-	var rebuiltFns []*project.Function
-	for _, f := range next.Functions {
-		s.mu.RLock()
-		_, known := s.deps[f.Name]
-		s.mu.RUnlock()
-		if !known || slices.Contains(rebuilt, f.Name) {
-			rebuiltFns = append(rebuiltFns, f)
-		}
-	}
-	if err := s.updateDeps(ctx, rebuiltFns); err != nil {
-		s.term.Line("", "reload: "+err.Error())
-	}
-
 	var what []string
 	for _, p := range paths {
 		if rel, err := filepath.Rel(next.Dir, p); err == nil {
@@ -376,6 +367,24 @@ func (s *Server) reload(ctx context.Context, paths []string) {
 		line += fmt.Sprintf("%d routes; ", len(next.Routes))
 	}
 	s.term.Line("", line+fmt.Sprintf("swapped in %s", swapTime.Round(time.Microsecond)))
+	return rebuilt
+}
+
+// refreshDeps asks the go command again what the rebuilt functions import, and what the others
+// import when it failed on them before.
+func (s *Server) refreshDeps(ctx context.Context, rebuilt []string) {
+	var fns []*project.Function
+	for _, f := range s.project().Functions {
+		s.mu.RLock()
+		_, known := s.deps[f.Name]
+		s.mu.RUnlock()
+		if !known || slices.Contains(rebuilt, f.Name) {
+			fns = append(fns, f)
+		}
+	}
+	if err := s.updateDeps(ctx, fns); err != nil {
+		s.term.Line("", "reload: "+err.Error())
+	}
 }
 
 func (s *Server) hasBuildError(name string) bool {
