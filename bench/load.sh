@@ -44,7 +44,13 @@ for c in 1 32; do
   printf '%-10s %-8s %12s %10s %10s  %s\n' devserver "$c" "$drps" "$dp50" "$dp99" "$derr"
   awk -v d="$drps" -v p="$prps" -v c="$c" 'BEGIN {printf "ratio at %s clients: %.1f%% of net/http\n", c, 100*d/p}'
 done
-echo "devserver RSS after load: $(rss) MB"
-before=$(rss)
-wrk -t2 -c32 -d"${secs}s" http://127.0.0.1:18000/ | awk '/requests in/ {print "another", $1, "requests"}'
-echo "devserver RSS: $before MB -> $(rss) MB"
+echo "devserver RSS after the runs above: $(rss) MB"
+# Growth: keep loading until at least 100,000 more requests, printing RSS as it goes.
+total=0
+while [ "$total" -lt 100000 ]; do
+  n=$(wrk -t2 -c32 -d"${secs}s" http://127.0.0.1:18000/ | awk '/requests in/ {print $1}')
+  total=$(( total + n ))
+  echo "after $total more requests: devserver RSS $(rss) MB"
+done
+sleep 2
+echo "devserver idle RSS at the end: $(rss) MB"

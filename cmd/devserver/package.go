@@ -23,11 +23,7 @@ a SAM template of the same routes that run serves. Deploy it with:
 OUT must be missing, empty, or an earlier output of package: nothing else is ever overwritten.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := newSettings(cmd)
-			if err != nil {
-				return err
-			}
-			p, err := s.load()
+			s, p, err := loadProject(cmd)
 			if err != nil {
 				return err
 			}

@@ -29,9 +29,14 @@ func newSettings(cmd *cobra.Command) (settings, error) {
 	return settings{v: v}, nil
 }
 
-// load reads the route model from the project the settings point at.
-func (s settings) load() (*project.Project, error) {
-	return project.Load(s.options())
+// loadProject reads the command's settings and the route model they point at.
+func loadProject(cmd *cobra.Command) (settings, *project.Project, error) {
+	s, err := newSettings(cmd)
+	if err != nil {
+		return settings{}, nil, err
+	}
+	p, err := project.Load(s.options())
+	return s, p, err
 }
 
 func (s settings) options() project.Options {
@@ -67,11 +72,7 @@ func newRoutesCmd() *cobra.Command {
 		Short: "Print the route table (method, path, function)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := newSettings(cmd)
-			if err != nil {
-				return err
-			}
-			p, err := s.load()
+			_, p, err := loadProject(cmd)
 			if err != nil {
 				return err
 			}

@@ -19,11 +19,7 @@ func newRunCmd() *cobra.Command {
 		Short: "Serve the functions behind a local API Gateway",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := newSettings(cmd)
-			if err != nil {
-				return err
-			}
-			p, err := s.load()
+			s, p, err := loadProject(cmd)
 			if err != nil {
 				return err
 			}

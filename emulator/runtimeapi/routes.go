@@ -44,15 +44,23 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 	w.Write(inv.Payload) //nolint:errcheck // a runtime that hung up is seen by its process exit.
 }
 
-func (s *Server) handleResponse(w http.ResponseWriter, r *http.Request) {
+// readResult reads a /response or /error body and claims the invocation it answers; on failure
+// it has answered the runtime already.
+func (s *Server) readResult(w http.ResponseWriter, r *http.Request) (body []byte, n int, c *call, ok bool) {
 	body, n, err := readLimited(r.Body, MaxPayload)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "Runtime.ReadError", err.Error())
-		return
+		return nil, 0, nil, false
 	}
-	c, ok := s.take(r.PathValue("id"))
-	if !ok {
+	if c, ok = s.take(r.PathValue("id")); !ok {
 		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+	}
+	return body, n, c, ok
+}
+
+func (s *Server) handleResponse(w http.ResponseWriter, r *http.Request) {
+	body, n, c, ok := s.readResult(w, r)
+	if !ok {
 		return
 	}
 	if n > MaxPayload {
@@ -66,14 +74,8 @@ func (s *Server) handleResponse(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleError(w http.ResponseWriter, r *http.Request) {
-	body, _, err := readLimited(r.Body, MaxPayload)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "Runtime.ReadError", err.Error())
-		return
-	}
-	c, ok := s.take(r.PathValue("id"))
+	body, _, c, ok := s.readResult(w, r)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
 	}
 	accepted(w)
