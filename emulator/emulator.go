@@ -241,6 +241,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
 	srv := &http.Server{Handler: s.gw, ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -259,8 +261,8 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	if s.cfg.Reload {
 		if err := s.startWatching(gctx, g); err != nil {
-			srv.Close()
-			g.Wait()
+			cancel()
+			g.Wait() //nolint:errcheck // the watcher's error is the one to report.
 			return fmt.Errorf("watch sources: %w", err)
 		}
 	}

@@ -225,9 +225,12 @@ func (s *Server) reload(ctx context.Context, paths []string) (rebuilt []string) 
 	next := old
 	if slices.Contains(paths, old.ConfigFile) {
 		p, err := project.Load(s.cfg.Load)
-		if err != nil {
+		switch {
+		case err != nil:
 			s.term.Line("", "reload: "+filepath.Base(old.ConfigFile)+" is invalid; still serving the last good one:\n"+err.Error())
-		} else {
+		case p.API.Kind != old.API.Kind:
+			s.term.Line("", fmt.Sprintf("reload: api.kind changed from %s to %s; restart devserver run to serve it (still serving the last good config)", old.API.Kind, p.API.Kind))
+		default:
 			next = p
 		}
 	}
@@ -323,6 +326,11 @@ func (s *Server) reload(ctx context.Context, paths []string) (rebuilt []string) 
 		s.pools[name] = p
 		s.bins[name] = p.Binary()
 		delete(s.buildErrs, name)
+	}
+	for name := range s.buildErrs {
+		if next.Function(name) == nil {
+			delete(s.buildErrs, name)
+		}
 	}
 	for name, p := range s.pools {
 		if next.Function(name) == nil {

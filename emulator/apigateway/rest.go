@@ -2,6 +2,7 @@ package apigateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -101,6 +102,9 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request, t *table, re
 		w.WriteHeader(http.StatusBadGateway)
 		io.WriteString(w, buildErr.CompilerOutput()) //nolint:errcheck // client gone.
 		rec.status = http.StatusBadGateway
+		return
+	case errors.Is(res.err, context.Canceled) && r.Context().Err() != nil:
+		rec.status = 499 // the client went away: nobody to answer
 		return
 	case res.err != nil:
 		// Throttled, too large, or the function is gone: API Gateway's "invoke rejected" answer.
@@ -231,14 +235,17 @@ func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, b
 	if resp.StatusCode != nil {
 		status = *resp.StatusCode
 	}
-	if status < 100 || status > 599 {
+	// 1xx would make net/http send an interim response and then an implicit 200.
+	if status < 200 || status > 599 {
 		return false
 	}
 	var body []byte
 	if resp.Body != nil {
 		body = []byte(*resp.Body)
 	}
-	h := w.Header()
+	// Headers are gathered apart and copied only once the response is known to be good, so that
+	// a malformed one leaks none of them into the 502.
+	h := http.Header{}
 	for k, vs := range resp.MultiValueHeaders {
 		for _, v := range vs {
 			h.Add(k, v)
@@ -262,7 +269,11 @@ func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, b
 			body = dec
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	out := w.Header()
+	for k, vs := range h {
+		out[k] = append(out[k], vs...)
+	}
+	out.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body) //nolint:errcheck // client gone.
 	rec.status = status

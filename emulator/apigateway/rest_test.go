@@ -35,6 +35,9 @@ func TestWriteRESTResponse(t *testing.T) {
 		{name: "JSON string", payload: `"hello"`},
 		{name: "trailing data", payload: `{"body":"a"} {}`},
 		{name: "bad status", payload: `{"statusCode":1000}`},
+		{name: "informational status", payload: `{"statusCode":101}`},
+		{name: "bad base64 leaks no header", payload: `{"headers":{"Set-Cookie":"a=1","Content-Type":"image/png"},"body":"%%%","isBase64Encoded":true}`,
+			binary: []string{"image/png"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,6 +51,9 @@ func TestWriteRESTResponse(t *testing.T) {
 				t.Fatalf("ok = %v, want %v", ok, tt.ok)
 			}
 			if !ok {
+				if len(w.Header()) != 0 {
+					t.Errorf("a malformed response set headers %v", w.Header())
+				}
 				return
 			}
 			if w.Code != tt.status || w.Body.String() != tt.body {

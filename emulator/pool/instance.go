@@ -2,6 +2,7 @@ package pool
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -70,15 +71,37 @@ func (p *Pool) start() (*instance, error) {
 	inst, err := p.launch()
 	p.mu.Lock()
 	p.starting--
-	if err == nil {
+	closed := p.closed
+	if err == nil && !closed && !inst.gone() {
 		p.live[inst] = true
 		p.started++
 	}
 	p.mu.Unlock()
+	switch {
+	case err != nil:
+	case closed:
+		// The pool shut down while this instance started: Close did not see it.
+		inst.stop()
+		err = ErrClosed
+	case inst.gone():
+		// It exited between its first /next and now: an init failure all the same.
+		err = &initFailure{resp: inst.exitResponse("", time.Now())}
+	}
 	if err != nil {
 		p.slotFreed()
+		return nil, err
 	}
-	return inst, err
+	return inst, nil
+}
+
+// gone reports whether the process has exited.
+func (inst *instance) gone() bool {
+	select {
+	case <-inst.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 func (p *Pool) launch() (*instance, error) {
@@ -99,13 +122,23 @@ func (p *Pool) launch() (*instance, error) {
 	// A grandchild holding the output pipe must not keep Wait from returning.
 	cmd.WaitDelay = time.Second
 	inst.cmd = cmd
+	// Counted under the lock that Close takes before it waits, so Close waits for this one or
+	// this one sees the pool closed.
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		api.Close()
+		return nil, ErrClosed
+	}
+	p.exits.Add(1)
+	p.mu.Unlock()
 	begin := time.Now()
 	if err := cmd.Start(); err != nil {
+		p.exits.Done()
 		api.Close()
 		return nil, fmt.Errorf("start %s: %w", p.name, err)
 	}
 	inst.status, _ = os.Open("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/status")
-	p.exits.Add(1)
 	go inst.wait()
 
 	timer := time.NewTimer(initTimeout)
@@ -161,7 +194,7 @@ func (inst *instance) wait() {
 		inst.status.Close()
 	}
 	inst.api.Close()
-	if open, delivered := inst.api.Abort(); open {
+	if open, delivered := inst.api.Abort(""); open {
 		inst.mu.Lock()
 		inv := inst.current
 		inst.mu.Unlock()
@@ -204,15 +237,8 @@ func (inst *instance) invoke(ctx context.Context, req Request) (*Response, bool,
 		inst.finish(inv, Response{RequestID: inv.id, Payload: r.Payload, FunctionError: r.ErrorType}, false)
 	})
 	if err != nil {
+		// The process exited (wait closed the API) before the event was queued: it never ran.
 		inst.finish(inv, Response{}, true)
-	}
-	// The process may have exited before the event was queued: then nobody else will settle it.
-	select {
-	case <-inst.exited:
-		if open, _ := inst.api.Abort(); open {
-			inst.finish(inv, Response{}, true)
-		}
-	default:
 	}
 	select {
 	case <-inv.done:
@@ -237,7 +263,7 @@ func (inst *instance) logStart(inv *invocation) {
 }
 
 func (inst *instance) timedOut(inv *invocation) {
-	if open, _ := inst.api.Abort(); !open {
+	if open, _ := inst.api.Abort(inv.id); !open {
 		return
 	}
 	inst.maxMemoryMB() // read the peak while the process is still there
@@ -316,7 +342,17 @@ func (inst *instance) maxMemoryMB() int {
 	if last := inst.peakRead.Load(); inst.status != nil && (kb == 0 || now-last >= int64(memorySampleEvery)) {
 		inst.peakRead.Store(now)
 		var buf [4096]byte
-		if n, err := syscall.Pread(int(inst.status.Fd()), buf[:], 0); err == nil && n > 0 {
+		var n int
+		var err error
+		// Through RawConn, so that the read cannot race the file's Close in wait.
+		if rc, rerr := inst.status.SyscallConn(); rerr == nil {
+			rerr = rc.Read(func(fd uintptr) bool {
+				n, err = syscall.Pread(int(fd), buf[:], 0)
+				return true
+			})
+			err = cmp.Or(rerr, err)
+		}
+		if err == nil && n > 0 {
 			if _, rest, ok := bytes.Cut(buf[:n], []byte("VmHWM:")); ok {
 				line, _, _ := bytes.Cut(rest, []byte("\n"))
 				v, _ := strconv.Atoi(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(line), []byte("kB")))))

@@ -315,10 +315,10 @@ func (p *Pool) granted(g grant) (*instance, error) {
 func (p *Pool) release(inst *instance) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.live[inst] || inst.killed.Load() {
+	if !p.live[inst] || inst.killed.Load() || inst.gone() {
 		return
 	}
-	if len(p.waiters) > 0 {
+	if len(p.waiters) > 0 && !p.closed {
 		ch := p.waiters[0]
 		p.waiters = p.waiters[1:]
 		ch <- grant{inst: inst}
@@ -343,12 +343,15 @@ func (p *Pool) slotFreed() {
 // exited forgets an instance whose process ended and frees its slot.
 func (p *Pool) exited(inst *instance) {
 	p.mu.Lock()
+	wasLive := p.live[inst]
 	delete(p.live, inst)
 	if i := slices.Index(p.idle, inst); i >= 0 {
 		p.idle = slices.Delete(p.idle, i, i+1)
 	}
 	p.mu.Unlock()
-	p.slotFreed()
+	if wasLive { // an instance that never joined had its slot freed by start
+		p.slotFreed()
+	}
 }
 
 // Close stops every instance (SIGTERM, then SIGKILL after a grace period) and waits for them.
@@ -356,10 +359,7 @@ func (p *Pool) exited(inst *instance) {
 func (p *Pool) Close() {
 	p.mu.Lock()
 	p.closed = true
-	for _, ch := range p.waiters {
-		ch <- grant{closed: true}
-	}
-	p.waiters = nil
+	p.dismissWaiters()
 	insts := make([]*instance, 0, len(p.live))
 	for inst := range p.live {
 		insts = append(insts, inst)
@@ -377,6 +377,7 @@ func (p *Pool) Close() {
 func (p *Pool) Drain(ctx context.Context) {
 	p.mu.Lock()
 	p.closed = true
+	p.dismissWaiters() // they retry on the pool that replaced this one
 	var drained chan struct{}
 	if p.inflight > 0 {
 		drained = make(chan struct{})
@@ -390,6 +391,14 @@ func (p *Pool) Drain(ctx context.Context) {
 		}
 	}
 	p.Close()
+}
+
+// dismissWaiters tells every waiting invoke that the pool is closed. Called with p.mu held.
+func (p *Pool) dismissWaiters() {
+	for _, ch := range p.waiters {
+		ch <- grant{closed: true}
+	}
+	p.waiters = nil
 }
 
 // NewRequestID returns a random UUID, the shape of Lambda and API Gateway request ids.

@@ -79,8 +79,11 @@ type Server struct {
 	initErr *Result
 }
 
-// ErrBusy means an invocation is already in progress on this instance.
-var ErrBusy = errors.New("runtime API busy with another invocation")
+// Errors Start returns.
+var (
+	ErrBusy   = errors.New("runtime API busy with another invocation")
+	ErrClosed = errors.New("runtime API closed")
+)
 
 // Listen opens a Runtime API on a free loopback port for the function named function.
 func Listen(function string) (*Server, error) {
@@ -120,6 +123,12 @@ func (s *Server) InitError() (Result, bool) {
 // runtime's response or error, unless Abort ends the invocation first.
 func (s *Server) Start(inv *Invocation, done func(Result)) error {
 	s.mu.Lock()
+	select {
+	case <-s.closed:
+		s.mu.Unlock()
+		return ErrClosed
+	default:
+	}
 	if s.current != nil {
 		s.mu.Unlock()
 		return ErrBusy
@@ -133,13 +142,14 @@ func (s *Server) Start(inv *Invocation, done func(Result)) error {
 	return nil
 }
 
-// Abort ends the current invocation without calling its done func, for a timeout or a crash.
-// It reports whether there was one still open and whether the runtime had already received it.
-func (s *Server) Abort() (open, wasDelivered bool) {
+// Abort ends the invocation id without calling its done func, for a timeout or a crash; "" means
+// whichever is current. It reports whether it was still open and whether the runtime had
+// already received it.
+func (s *Server) Abort(id string) (open, wasDelivered bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.current
-	if c == nil {
+	if c == nil || (id != "" && c.inv.RequestID != id) {
 		return false, false
 	}
 	s.current = nil

@@ -1,0 +1,119 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/devserver/devserver/emulator/pool"
+	"github.com/devserver/devserver/gobuild"
+	"github.com/devserver/devserver/project"
+)
+
+func newPool(t *testing.T, initMS string, maxInstances, timeoutSec int) *pool.Pool {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	if err := gobuild.Build(t.Context(), gobuild.Options{Dir: ".", Package: "./testdata/slow", Output: bin}); err != nil {
+		t.Fatal(err)
+	}
+	return pool.New(pool.Config{
+		Function:     &project.Function{Name: "Slow", MemoryMB: 128, TimeoutSec: timeoutSec, Environment: map[string]string{"INIT_MS": initMS}},
+		Binary:       bin,
+		MaxInstances: maxInstances,
+		Region:       "us-east-1",
+		Account:      "123456789012",
+		Terminal:     pool.NewTerminal(io.Discard),
+	})
+}
+
+// TestCloseDuringColdStart checks that Close stops an instance still in its init phase and
+// returns, rather than leaving it running.
+func TestCloseDuringColdStart(t *testing.T) {
+	p := newPool(t, "800", 0, 5)
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Invoke(context.Background(), pool.Request{Payload: []byte(`{"MS":0}`)})
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // inside the 800 ms init
+	closed := make(chan struct{})
+	go func() { p.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return while an instance was starting")
+	}
+	if err := <-done; !errors.Is(err, pool.ErrClosed) {
+		t.Errorf("invoke during Close = %v, want ErrClosed", err)
+	}
+	if st := p.Stats(); st.Instances != 0 {
+		t.Errorf("%d instances left after Close", st.Instances)
+	}
+}
+
+// TestDrainDismissesWaiters checks that Drain lets the running invocation finish and sends the
+// queued ones away at once (to be retried on the pool that replaced this one).
+func TestDrainDismissesWaiters(t *testing.T) {
+	p := newPool(t, "0", 1, 5)
+	if _, err := p.Warm(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	results := make([]error, 3)
+	outs := make([]string, 3)
+	for i := range 3 {
+		wg.Go(func() {
+			resp, err := p.Invoke(context.Background(), pool.Request{Payload: []byte(`{"MS":600}`)})
+			results[i] = err
+			if resp != nil {
+				outs[i] = string(resp.Payload)
+			}
+		})
+		time.Sleep(50 * time.Millisecond)
+	}
+	began := time.Now()
+	p.Drain(context.Background())
+	wg.Wait()
+	ok, dismissed := 0, 0
+	for i, err := range results {
+		switch {
+		case err == nil && outs[i] == `"done"`:
+			ok++
+		case errors.Is(err, pool.ErrClosed):
+			dismissed++
+		default:
+			t.Errorf("invoke %d = %q, %v", i, outs[i], err)
+		}
+	}
+	if ok != 1 || dismissed != 2 {
+		t.Errorf("%d finished and %d dismissed, want 1 and 2", ok, dismissed)
+	}
+	if d := time.Since(began); d > 3*time.Second {
+		t.Errorf("Drain took %s, want about the one running invocation", d)
+	}
+}
+
+// TestTimeoutKillsOnlyItsInvocation runs invocations that end right at the timeout, many times:
+// every one must be settled (none hangs) and the pool must end empty of busy instances.
+func TestTimeoutKillsOnlyItsInvocation(t *testing.T) {
+	p := newPool(t, "0", 1, 1)
+	defer p.Close()
+	for i := range 4 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		resp, err := p.Invoke(ctx, pool.Request{Payload: []byte(`{"MS":995}`)})
+		cancel()
+		if err != nil {
+			t.Fatalf("invoke %d: %v (hung or failed)", i, err)
+		}
+		if resp.FunctionError != "" && resp.FunctionError != "Sandbox.Timedout" {
+			t.Errorf("invoke %d: %s %s", i, resp.FunctionError, resp.Payload)
+		}
+	}
+	if st := p.Stats(); st.Busy != 0 {
+		t.Errorf("%d busy instances after every invocation ended", st.Busy)
+	}
+}
