@@ -1,0 +1,71 @@
+package gobuild
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// module writes a tiny module with a main package importing a local package.
+func module(t *testing.T, main string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod":         "module example.com/m\n\ngo 1.26\n",
+		"lib/lib.go":     "package lib\n\nconst Word = \"hi\"\n",
+		"cmd/fn/main.go": main,
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const goodMain = "package main\n\nimport \"example.com/m/lib\"\n\nfunc main() { println(lib.Word) }\n"
+
+func TestBuildAndDeps(t *testing.T) {
+	dir := module(t, goodMain)
+	out := filepath.Join(t.TempDir(), "x", "bootstrap")
+	if err := Build(t.Context(), Options{Dir: dir, Package: "cmd/fn", Output: out}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(out); err != nil || st.Mode()&0o111 == 0 {
+		t.Fatalf("no executable at %s: %v", out, err)
+	}
+	dirs, mod, err := Deps(t.Context(), dir, "./cmd/fn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "cmd", "fn"), filepath.Join(dir, "lib")}
+	slices.Sort(dirs)
+	if !slices.Equal(dirs, want) || mod != dir {
+		t.Errorf("Deps = %v in module %s, want %v in %s (the standard library left out)", dirs, mod, want, dir)
+	}
+}
+
+func TestBuildError(t *testing.T) {
+	dir := module(t, "package main\n\nfunc main() { undefinedThing() }\n")
+	err := Build(t.Context(), Options{Dir: dir, Package: "./cmd/fn", Output: filepath.Join(t.TempDir(), "b")})
+	var berr *Error
+	if !errors.As(err, &berr) {
+		t.Fatalf("err = %v, want a *gobuild.Error", err)
+	}
+	if !strings.Contains(berr.Output, "cmd/fn/main.go:3:15: undefined: undefinedThing") {
+		t.Errorf("compiler output lacks file:line:\n%s", berr.Output)
+	}
+}
+
+func TestArgs(t *testing.T) {
+	got := strings.Join(Args(Options{Package: "sample", Output: "out/bootstrap", Lambda: true}), " ")
+	want := "build -tags lambda.norpc -trimpath -buildvcs=false -ldflags=-s -w -buildid= -o out/bootstrap ./sample"
+	if got != want {
+		t.Errorf("Args = %q\nwant %q", got, want)
+	}
+}
