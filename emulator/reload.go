@@ -287,10 +287,15 @@ func (s *Server) reload(ctx context.Context, paths []string) (rebuilt []string) 
 		switch {
 		case errors.As(r.err, &berr):
 			failed = append(failed, r.f.Name)
-			s.term.Line("", fmt.Sprintf("build failed: %s (still serving the last good build)\n%s", r.f.Name, strings.TrimRight(berr.Output, "\n")))
 			s.mu.Lock()
 			s.buildErrs[r.f.Name] = berr
+			serving := s.pools[r.f.Name] != nil
 			s.mu.Unlock()
+			status := "still serving the last good build"
+			if !serving {
+				status = "no good build yet: its requests answer 502 with this output"
+			}
+			s.term.Line("", fmt.Sprintf("build failed: %s (%s)\n%s", r.f.Name, status, strings.TrimRight(berr.Output, "\n")))
 		case r.err != nil:
 			failed = append(failed, r.f.Name)
 			s.term.Line("", "build failed: "+r.err.Error())
