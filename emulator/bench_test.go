@@ -2,11 +2,14 @@ package emulator_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/devserver/devserver/emulator"
@@ -14,12 +17,19 @@ import (
 )
 
 // BenchmarkRoundTrip measures full round trips through the gateway to warm sample instances,
-// next to a plain net/http handler answering the same JSON, in the same run:
+// next to a plain net/http handler answering the same JSON, in the same run, at 1 and 32
+// concurrent clients:
 //
-//	go test ./emulator -run XXX -bench RoundTrip -cpu 1,32
+//	go test ./emulator -run XXX -bench RoundTrip
 //
-// -cpu sets both GOMAXPROCS and, through RunParallel, the number of concurrent clients.
+// Compare devserver's req/s with net-http's for the same number of clients.
 func BenchmarkRoundTrip(b *testing.B) {
+	for _, clients := range []int{1, 32} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { roundTrips(b, clients) })
+	}
+}
+
+func roundTrips(b *testing.B, clients int) {
 	b.Run("net-http", func(b *testing.B) {
 		body := []byte(`{"hello":"world"}`)
 		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -27,7 +37,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 			w.Write(body)
 		}))
 		defer hs.Close()
-		drive(b, hs.URL)
+		drive(b, hs.URL, clients)
 	})
 	b.Run("devserver", func(b *testing.B) {
 		_, file, _, _ := runtime.Caller(0)
@@ -43,28 +53,44 @@ func BenchmarkRoundTrip(b *testing.B) {
 		defer s.Close()
 		hs := httptest.NewServer(s.Handler())
 		defer hs.Close()
-		drive(b, hs.URL)
+		drive(b, hs.URL, clients)
 	})
 }
 
-func drive(b *testing.B, url string) {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-	get := func() {
+// drive sends b.N requests from the given number of concurrent clients.
+func drive(b *testing.B, url string, clients int) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	get := func() error {
 		resp, err := client.Get(url + "/")
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
-			b.Fatalf("status %d", resp.StatusCode)
+			return fmt.Errorf("status %d", resp.StatusCode)
 		}
+		return nil
 	}
-	get()
+	if err := get(); err != nil {
+		b.Fatal(err)
+	}
+	var sent atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
 	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			get()
-		}
-	})
+	for range clients {
+		wg.Go(func() {
+			for sent.Add(1) <= int64(b.N) {
+				if get() != nil {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d requests failed", n)
+	}
 }
