@@ -3,7 +3,6 @@
 package emulator
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -284,9 +283,11 @@ func (s *Server) Close() {
 	}
 	wg.Wait()
 	s.draining.Wait()
-}
-
-// CleanCache removes host builds left by earlier runs of the project.
-func CleanCache(dir string) error {
-	return os.RemoveAll(filepath.Join(cmp.Or(dir, "."), CacheDir, "build"))
+	// The builds are this run's alone (retired ones are deleted as they go): leave the cache tidy.
+	s.mu.Lock()
+	for name, bin := range s.bins {
+		os.RemoveAll(filepath.Dir(bin))
+		delete(s.bins, name)
+	}
+	s.mu.Unlock()
 }
