@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // sleepers sends n requests at once to a function that sleeps 500 ms and returns their statuses
@@ -72,16 +71,17 @@ routes:
 
 func TestIntegrationTimeout(t *testing.T) {
 	s := start(t, fmt.Sprintf(faultConfig, 300), 0)
-	began := time.Now()
 	status, h, body := get(t, s.URL+"/sleep?ms=900")
+	busy := s.Stats("Fault").Busy
 	if status != 504 || body != `{"message":"Endpoint request timed out"}` {
 		t.Errorf("slow function = %d %s, want 504 Endpoint request timed out", status, body)
 	}
 	if h.Get("Content-Type") != "application/json" {
 		t.Errorf("Content-Type = %q", h.Get("Content-Type"))
 	}
-	if d := time.Since(began); d > 800*time.Millisecond {
-		t.Errorf("gateway waited %s, past its 300 ms integration timeout", d)
+	// The gateway gave up while the function still ran: the answer came before the function's.
+	if busy != 1 {
+		t.Errorf("%d busy instances when the 504 came, want 1 (the function still sleeping)", busy)
 	}
 	// The function runs on to its end, as on Lambda; the instance then serves again.
 	if status, _, body := get(t, s.URL+"/ok"); status != 200 || body != "ok" {
@@ -156,7 +156,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		t.Errorf("request id = %q", got.RequestID)
 	}
 	// Deadline-Ms is an epoch time: the function's context deadline is its timeout away.
-	if got.DeadlineIn < 500 || got.DeadlineIn > 1000 {
-		t.Errorf("deadline in %d ms, want about 1000", got.DeadlineIn)
+	if got.DeadlineIn <= 0 || got.DeadlineIn > 1000 {
+		t.Errorf("deadline in %d ms, want within the 1000 ms timeout", got.DeadlineIn)
 	}
 }
