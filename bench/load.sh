@@ -11,6 +11,7 @@ tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 go build -o "$tmp/devserver" ./cmd/devserver
 go build -o "$tmp/plain" ./bench/plain
+go build -o "$tmp/exchange" ./bench/exchange
 
 "$tmp/plain" -addr 127.0.0.1:18100 &
 # The terminal gets START/END/REPORT and an access line per request; send them where a terminal
@@ -45,6 +46,8 @@ for c in 1 32; do
   awk -v d="$drps" -v p="$prps" -v c="$c" 'BEGIN {printf "ratio at %s clients: %.1f%% of net/http\n", c, 100*d/p}'
 done
 echo "devserver RSS after the runs above: $(rss) MB"
+# The function side's floor: what any Runtime API costs a Go client per invoke on this machine.
+"$tmp/exchange"
 # Growth: keep loading until at least 100,000 more requests, printing RSS as it goes.
 total=0
 while [ "$total" -lt 100000 ]; do
