@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,7 +87,7 @@ func New(cfg Config) *Server {
 	region := "us-east-1"
 	for _, k := range []string{"AWS_DEFAULT_REGION=", "AWS_REGION="} {
 		for _, kv := range cfg.Environ {
-			if v, ok := cutPrefix(kv, k); ok && v != "" {
+			if v, ok := strings.CutPrefix(kv, k); ok && v != "" {
 				region = v
 			}
 		}
@@ -105,13 +106,6 @@ func New(cfg Config) *Server {
 	return s
 }
 
-func cutPrefix(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
-		return s[len(prefix):], true
-	}
-	return "", false
-}
-
 var (
 	_ apigateway.Invoker     = (*Server)(nil)
 	_ apigateway.BuildStatus = (*Server)(nil)
@@ -121,12 +115,9 @@ var (
 // WaitReload waits while a change is being rebuilt.
 func (s *Server) WaitReload(ctx context.Context) error { return s.gate.wait(ctx) }
 
-// Invoke runs function through its current pool. While a change is being rebuilt it waits, so
-// that it runs the code that was saved.
+// Invoke runs function through its current pool. (The gateway has already waited for a pending
+// reload, through WaitReload, before it routed the request.)
 func (s *Server) Invoke(ctx context.Context, function string, req pool.Request) (*pool.Response, error) {
-	if err := s.gate.wait(ctx); err != nil {
-		return nil, err
-	}
 	for {
 		s.mu.RLock()
 		p, berr := s.pools[function], s.buildErrs[function]

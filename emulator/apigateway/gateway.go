@@ -143,20 +143,11 @@ func errorBody(w http.ResponseWriter, rec *record, status int, errorType, msg st
 	rec.status = status
 }
 
-// invokeResult is one invocation's outcome.
-type invokeResult struct {
-	resp *pool.Response
-	err  error
-}
-
 // invoke calls the function and waits at most timeout: like API Gateway, it stops waiting at the
-// integration timeout while the function itself runs on to its own end.
-func (g *Gateway) invoke(r *http.Request, function string, req pool.Request, timeout time.Duration) (invokeResult, bool) {
+// integration timeout (timedOut) while the function itself runs on to its own end.
+func (g *Gateway) invoke(r *http.Request, function string, req pool.Request, timeout time.Duration) (resp *pool.Response, timedOut bool, err error) {
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	resp, err := g.cfg.Invoker.Invoke(ctx, function, req)
-	if errors.Is(err, context.DeadlineExceeded) {
-		return invokeResult{err: err}, false
-	}
-	return invokeResult{resp, err}, true
+	resp, err = g.cfg.Invoker.Invoke(ctx, function, req)
+	return resp, errors.Is(err, context.DeadlineExceeded), err
 }

@@ -90,33 +90,33 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request, t *table, re
 		errorBody(w, rec, http.StatusInternalServerError, "", "Internal server error")
 		return
 	}
-	res, ok := g.invoke(r, m.route.Function, pool.Request{Payload: payload, TraceID: rec.traceID + ";Sampled=0"}, time.Duration(t.proj.API.TimeoutMS)*time.Millisecond)
-	if !ok {
+	resp, timedOut, err := g.invoke(r, m.route.Function, pool.Request{Payload: payload, TraceID: rec.traceID + ";Sampled=0"}, time.Duration(t.proj.API.TimeoutMS)*time.Millisecond)
+	if timedOut {
 		errorBody(w, rec, http.StatusGatewayTimeout, "", "Endpoint request timed out")
 		return
 	}
 	var buildErr BuildError
 	switch {
-	case errors.As(res.err, &buildErr):
+	case errors.As(err, &buildErr):
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusBadGateway)
 		io.WriteString(w, buildErr.CompilerOutput()) //nolint:errcheck // client gone.
 		rec.status = http.StatusBadGateway
 		return
-	case errors.Is(res.err, context.Canceled) && r.Context().Err() != nil:
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		rec.status = 499 // the client went away: nobody to answer
 		return
-	case res.err != nil:
+	case err != nil:
 		// Throttled, too large, or the function is gone: API Gateway's "invoke rejected" answer.
-		g.cfg.Log.Warn("invoke failed", "function", m.route.Function, "err", res.err)
+		g.cfg.Log.Warn("invoke failed", "function", m.route.Function, "err", err)
 		errorBody(w, rec, http.StatusInternalServerError, "", "Internal server error")
 		return
-	case res.resp.FunctionError != "":
+	case resp.FunctionError != "":
 		errorBody(w, rec, http.StatusBadGateway, "", "Internal server error")
 		return
 	}
-	if !writeRESTResponse(w, r, res.resp.Payload, t.proj.API.BinaryMediaTypes, rec) {
-		g.cfg.Log.Warn("malformed Lambda proxy response", "function", m.route.Function, "response", truncate(res.resp.Payload, 200))
+	if !writeRESTResponse(w, r, resp.Payload, t.proj.API.BinaryMediaTypes, rec) {
+		g.cfg.Log.Warn("malformed Lambda proxy response", "function", m.route.Function, "response", truncate(resp.Payload, 200))
 		errorBody(w, rec, http.StatusBadGateway, "", "Internal server error")
 	}
 }

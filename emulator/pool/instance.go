@@ -85,7 +85,7 @@ func (p *Pool) start() (*instance, error) {
 		err = ErrClosed
 	case inst.gone():
 		// It exited between its first /next and now: an init failure all the same.
-		err = &initFailure{resp: inst.exitResponse("", time.Now())}
+		err = &initFailure{resp: inst.exitResponse("")}
 	}
 	if err != nil {
 		p.slotFreed()
@@ -148,7 +148,7 @@ func (p *Pool) launch() (*instance, error) {
 		inst.initDur = time.Since(begin)
 		return inst, nil
 	case <-inst.exited:
-		return nil, &initFailure{resp: inst.exitResponse("", begin)}
+		return nil, &initFailure{resp: inst.exitResponse("")}
 	case <-timer.C:
 		inst.kill()
 		<-inst.exited
@@ -159,7 +159,7 @@ func (p *Pool) launch() (*instance, error) {
 
 // exitResponse describes an instance that ended: the runtime's init error if it sent one,
 // else Runtime.ExitError with the exit status and the process's last output.
-func (inst *instance) exitResponse(requestID string, begin time.Time) Response {
+func (inst *instance) exitResponse(requestID string) Response {
 	if r, ok := inst.api.InitError(); ok {
 		return Response{RequestID: requestID, Payload: r.Payload, FunctionError: r.ErrorType}
 	}
@@ -174,14 +174,12 @@ func (inst *instance) exitResponse(requestID string, begin time.Time) Response {
 	if requestID != "" {
 		msg = "RequestId: " + requestID + " Error: " + msg
 	}
-	var doc []byte
+	// With the process's last output, as Lambda shows in the log: what a user needs to see why
+	// main never got going.
 	if tail := strings.TrimSpace(inst.out.Tail()); tail != "" {
-		doc = jsonErrorWithOutput("Runtime.ExitError", msg, tail)
-	} else {
-		doc = runtimeapi.ErrorDoc("Runtime.ExitError", msg)
+		msg += "\n" + tail
 	}
-	inst.p.cfg.Log.Debug("instance exited", "function", inst.p.name, "status", status, "after", time.Since(begin))
-	return Response{RequestID: requestID, Payload: doc, FunctionError: "Runtime.ExitError"}
+	return Response{RequestID: requestID, Payload: runtimeapi.ErrorDoc("Runtime.ExitError", msg), FunctionError: "Runtime.ExitError"}
 }
 
 // wait reaps the process and settles whatever it was doing.
@@ -202,7 +200,7 @@ func (inst *instance) wait() {
 			if !delivered && inst.served.Load() {
 				inst.finish(inv, Response{}, true)
 			} else {
-				inst.finish(inv, inst.exitResponse(inv.id, inv.start), false)
+				inst.finish(inv, inst.exitResponse(inv.id), false)
 			}
 		}
 	}
@@ -384,10 +382,4 @@ func (inst *instance) stop() {
 		inst.kill()
 		<-inst.exited
 	}
-}
-
-// jsonErrorWithOutput is Runtime.ExitError's document, with the process's last output, as Lambda
-// shows in the log: the message a user needs to see why main never got going.
-func jsonErrorWithOutput(errorType, msg, output string) []byte {
-	return runtimeapi.ErrorDoc(errorType, msg+"\n"+output)
 }

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -126,12 +128,12 @@ func New(cfg Config) *Pool {
 func (p *Pool) environment() []string {
 	f := p.cfg.Function
 	var env []string
-	for _, k := range slices.Sorted(mapKeys(f.Environment)) {
+	for _, k := range slices.Sorted(maps.Keys(f.Environment)) {
 		env = append(env, k+"="+f.Environment[k])
 	}
 	for _, kv := range p.cfg.Environ {
 		for _, k := range []string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_SESSION_TOKEN="} {
-			if len(kv) > len(k) && kv[:len(k)] == k {
+			if strings.HasPrefix(kv, k) {
 				env = append(env, kv)
 			}
 		}
@@ -151,16 +153,6 @@ func (p *Pool) environment() []string {
 		"LANG=en_US.UTF-8",
 		"PATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin",
 	)
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // Binary is the build this pool runs.
