@@ -7,109 +7,143 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
-// routes lists every endpoint of the Runtime API, with the two extension endpoints that
-// aws-lambda-go's lambda.WithEnableSIGTERM uses.
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", s.handleNext)
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", s.handleResponse)
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", s.handleError)
-	mux.HandleFunc("POST /2018-06-01/runtime/init/error", s.handleInitError)
-	mux.HandleFunc("POST /2020-01-01/extension/register", s.handleExtensionRegister)
-	mux.HandleFunc("GET /2020-01-01/extension/event/next", s.handleExtensionNext)
-	return mux
+// Paths of the Runtime API.
+const (
+	pathNext              = "/2018-06-01/runtime/invocation/next"
+	pathInvocation        = "/2018-06-01/runtime/invocation/" // + {id}/response or {id}/error
+	pathInitError         = "/2018-06-01/runtime/init/error"
+	pathExtensionRegister = "/2020-01-01/extension/register"
+	pathExtensionNext     = "/2020-01-01/extension/event/next"
+)
+
+// dispatch routes one request to its handler: every endpoint of the Runtime API, with the two
+// extension endpoints that aws-lambda-go's lambda.WithEnableSIGTERM uses. It reports whether the
+// connection can carry another request.
+func (s *Server) dispatch(rw *conn, req *http.Request) bool {
+	path, get, post := req.URL.Path, req.Method == http.MethodGet, req.Method == http.MethodPost
+	switch {
+	case path == pathNext && get:
+		return s.handleNext(rw)
+	case strings.HasPrefix(path, pathInvocation) && post:
+		switch id, kind, _ := strings.Cut(path[len(pathInvocation):], "/"); kind {
+		case "response":
+			return s.handleResponse(rw, req, id)
+		case "error":
+			return s.handleError(rw, req, id)
+		}
+	case path == pathInitError && post:
+		return s.handleInitError(rw, req)
+	case path == pathExtensionRegister && post:
+		return s.handleExtensionRegister(rw, req)
+	case path == pathExtensionNext && get:
+		return s.handleExtensionNext()
+	}
+	return rw.fail(http.StatusNotFound, "InvalidRequest", req.Method+" "+path+" is not part of the Runtime API")
 }
 
-func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
-	inv, ok := s.next(r.Context())
+func (s *Server) handleNext(rw *conn) bool {
+	c, ok := s.next()
 	if !ok {
-		return
+		return false
 	}
-	h := w.Header()
-	h[HeaderRequestID] = []string{inv.RequestID}
-	h[HeaderDeadlineMS] = []string{strconv.FormatInt(inv.Deadline.UnixMilli(), 10)}
-	h[HeaderFunctionARN] = []string{inv.FunctionARN}
-	h[HeaderTraceID] = []string{inv.TraceID}
+	inv := c.inv
+	h := []string{
+		HeaderRequestID, inv.RequestID,
+		HeaderDeadlineMS, strconv.FormatInt(inv.Deadline.UnixMilli(), 10),
+		HeaderFunctionARN, inv.FunctionARN,
+		HeaderTraceID, inv.TraceID,
+		"Content-Type", contentJSON,
+	}
 	if inv.ClientContext != "" {
-		h[HeaderClientContext] = []string{inv.ClientContext}
+		h = append(h, HeaderClientContext, inv.ClientContext)
 	}
 	if inv.CognitoIdentity != "" {
-		h[HeaderCognitoIdentity] = []string{inv.CognitoIdentity}
+		h = append(h, HeaderCognitoIdentity, inv.CognitoIdentity)
 	}
-	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(inv.Payload))}
-	w.WriteHeader(http.StatusOK)
-	w.Write(inv.Payload) //nolint:errcheck // a runtime that hung up is seen by its process exit.
+	if inv.Delivered != nil {
+		inv.Delivered()
+	}
+	if !rw.respond(http.StatusOK, inv.Payload, h...) {
+		// The runtime hung up before it got the event: another connection may take it.
+		s.requeue(c)
+		return false
+	}
+	return true
 }
 
-// readResult reads a /response or /error body and claims the invocation it answers; on failure
-// it has answered the runtime already.
-func (s *Server) readResult(w http.ResponseWriter, r *http.Request) (body []byte, n int, c *call, ok bool) {
-	body, n, err := readLimited(r.Body, MaxPayload)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "Runtime.ReadError", err.Error())
-		return nil, 0, nil, false
-	}
-	if c, ok = s.take(r.PathValue("id")); !ok {
-		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
-	}
-	return body, n, c, ok
-}
-
-func (s *Server) handleResponse(w http.ResponseWriter, r *http.Request) {
-	body, n, c, ok := s.readResult(w, r)
-	if !ok {
-		return
+func (s *Server) handleResponse(rw *conn, req *http.Request, id string) bool {
+	body, n, c, ok := s.readResult(rw, req, id)
+	if c == nil {
+		return ok
 	}
 	if n > MaxPayload {
 		msg := fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", n, MaxPayload)
-		writeError(w, http.StatusRequestEntityTooLarge, "Function.ResponseSizeTooLarge", msg)
+		ok = rw.fail(http.StatusRequestEntityTooLarge, "Function.ResponseSizeTooLarge", msg)
 		c.done(Result{Payload: errorDoc("Function.ResponseSizeTooLarge", msg), ErrorType: "Function.ResponseSizeTooLarge"})
-		return
+		return ok
 	}
-	accepted(w)
-	c.done(Result{Payload: body})
+	return s.accepted(rw, c, Result{Payload: body})
 }
 
-func (s *Server) handleError(w http.ResponseWriter, r *http.Request) {
-	body, _, c, ok := s.readResult(w, r)
-	if !ok {
-		return
+func (s *Server) handleError(rw *conn, req *http.Request, id string) bool {
+	body, _, c, ok := s.readResult(rw, req, id)
+	if c == nil {
+		return ok
 	}
-	accepted(w)
-	c.done(functionError(body, r.Header.Get(HeaderFunctionErrorType)))
+	return s.accepted(rw, c, functionError(body, req.Header.Get(HeaderFunctionErrorType)))
 }
 
-func (s *Server) handleInitError(w http.ResponseWriter, r *http.Request) {
-	body, _, err := readLimited(r.Body, MaxPayload)
+// readResult reads a /response or /error body and claims the invocation id. Without a call to
+// settle it has answered the runtime already, and ok says whether the connection lives on.
+func (s *Server) readResult(rw *conn, req *http.Request, id string) (body []byte, n int, c *call, ok bool) {
+	body, n, err := readLimited(req.Body, MaxPayload)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "Runtime.ReadError", err.Error())
-		return
+		return nil, 0, nil, rw.fail(http.StatusInternalServerError, "Runtime.ReadError", err.Error())
 	}
-	s.setInitError(functionError(body, r.Header.Get(HeaderFunctionErrorType)))
-	w.WriteHeader(http.StatusAccepted)
+	if c, ok = s.take(id); !ok {
+		return nil, 0, nil, rw.fail(http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+	}
+	return body, n, c, true
 }
 
-func (s *Server) handleExtensionRegister(w http.ResponseWriter, r *http.Request) {
-	io.Copy(io.Discard, r.Body) //nolint:errcheck // the body only names events we do not send.
-	w.Header().Set(HeaderExtensionID, "devserver-"+r.Header.Get(HeaderExtensionName))
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]string{ //nolint:errcheck // see above.
+// accepted answers 202 first, so that the runtime loops back to /next while r is handed on.
+func (s *Server) accepted(rw *conn, c *call, r Result) bool {
+	ok := rw.accepted()
+	c.done(r)
+	return ok
+}
+
+func (s *Server) handleInitError(rw *conn, req *http.Request) bool {
+	body, _, err := readLimited(req.Body, MaxPayload)
+	if err != nil {
+		return rw.fail(http.StatusInternalServerError, "Runtime.ReadError", err.Error())
+	}
+	s.setInitError(functionError(body, req.Header.Get(HeaderFunctionErrorType)))
+	return rw.accepted()
+}
+
+// handleExtensionRegister answers the registration that aws-lambda-go's lambda.WithEnableSIGTERM
+// makes.
+func (s *Server) handleExtensionRegister(rw *conn, req *http.Request) bool {
+	io.Copy(io.Discard, req.Body) //nolint:errcheck // the body only names events we do not send.
+	body, _ := json.Marshal(map[string]string{
 		"functionName":    s.function,
 		"functionVersion": "$LATEST",
 		"handler":         "bootstrap",
 	})
+	return rw.respond(http.StatusOK, body,
+		HeaderExtensionID, "devserver-"+req.Header.Get(HeaderExtensionName),
+		"Content-Type", contentJSON)
 }
 
 // handleExtensionNext blocks until the instance is shut down: we only ever send SHUTDOWN, by
 // signalling the process, which is what lambda.WithEnableSIGTERM listens for.
-func (s *Server) handleExtensionNext(w http.ResponseWriter, r *http.Request) {
-	select {
-	case <-r.Context().Done():
-	case <-s.closed:
-	}
+func (s *Server) handleExtensionNext() bool {
+	<-s.closed
+	return false
 }
 
 // functionError normalises an /error body into the error document Lambda returns to callers.
@@ -137,22 +171,6 @@ func errorDoc(errorType, msg string) []byte {
 
 // ErrorDoc is the error document Lambda returns for errors it raises itself (timeouts, crashes).
 func ErrorDoc(errorType, msg string) []byte { return errorDoc(errorType, msg) }
-
-// accepted sends 202 at once, so that the runtime loops back to /next while the result is
-// handed on.
-func accepted(w http.ResponseWriter) {
-	w.Header()["Content-Length"] = []string{"0"}
-	w.WriteHeader(http.StatusAccepted)
-	if f, ok := w.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func writeError(w http.ResponseWriter, status int, errorType, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(errorDoc(errorType, msg)) //nolint:errcheck // nothing to do for a runtime that hung up.
-}
 
 // readLimited reads up to limit bytes and counts (without keeping) the rest, so that an oversized
 // response can be reported with its size. Chunked bodies and trailers are handled by net/http.

@@ -4,10 +4,8 @@
 package runtimeapi
 
 import (
-	"context"
 	"errors"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 )
@@ -66,7 +64,6 @@ type call struct {
 type Server struct {
 	function string
 	ln       net.Listener
-	srv      *http.Server
 
 	readyOnce sync.Once
 	ready     chan struct{}
@@ -77,6 +74,7 @@ type Server struct {
 	mu      sync.Mutex
 	current *call
 	initErr *Result
+	conns   map[net.Conn]struct{}
 }
 
 // Errors Start returns.
@@ -97,9 +95,9 @@ func Listen(function string) (*Server, error) {
 		ready:    make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 		closed:   make(chan struct{}),
+		conns:    make(map[net.Conn]struct{}),
 	}
-	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(ln) //nolint:errcheck // Serve ends with ErrServerClosed on Close.
+	go s.serve()
 	return s, nil
 }
 
@@ -158,8 +156,17 @@ func (s *Server) Abort(id string) (open, wasDelivered bool) {
 
 // Close stops serving; a runtime blocked on /next sees its connection closed.
 func (s *Server) Close() error {
-	s.closeOnce.Do(func() { close(s.closed) })
-	return s.srv.Close()
+	var err error
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		close(s.closed)
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+		err = s.ln.Close()
+	})
+	return err
 }
 
 // take claims the delivered invocation id for completion, or reports that it is unknown.
@@ -175,26 +182,34 @@ func (s *Server) take(id string) (*call, bool) {
 }
 
 // next waits for a queued invocation and marks it delivered.
-func (s *Server) next(ctx context.Context) (*Invocation, bool) {
+func (s *Server) next() (*call, bool) {
 	s.readyOnce.Do(func() { close(s.ready) })
 	for {
 		s.mu.Lock()
 		if c := s.current; c != nil && c.state == queued {
 			c.state = delivered
 			s.mu.Unlock()
-			if c.inv.Delivered != nil {
-				c.inv.Delivered()
-			}
-			return c.inv, true
+			return c, true
 		}
 		s.mu.Unlock()
 		select {
 		case <-s.wake:
-		case <-ctx.Done():
-			return nil, false
 		case <-s.closed:
 			return nil, false
 		}
+	}
+}
+
+// requeue puts back an invocation whose delivery failed, unless it has ended meanwhile.
+func (s *Server) requeue(c *call) {
+	s.mu.Lock()
+	if s.current == c {
+		c.state = queued
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
 }
 

@@ -1,0 +1,119 @@
+package runtimeapi
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+)
+
+// serve accepts runtime connections until Close.
+func (s *Server) serve() {
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		if !s.track(c) {
+			c.Close()
+			return
+		}
+		go s.serveConn(c)
+	}
+}
+
+// track records an open connection so that Close can end it; false once closed.
+func (s *Server) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.closed:
+		return false
+	default:
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+// serveConn reads requests off one connection, one after the other, and answers each before it
+// reads the next: the Runtime API is strictly request/response, and aws-lambda-go keeps one
+// connection alive for all of them. Requests are parsed by net/http; answers are written here
+// without a server's per-request machinery (background reads, deadlines), which is most of the
+// cost of a round trip this small.
+func (s *Server) serveConn(c net.Conn) {
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		c.Close()
+	}()
+	// Header bytes are bounded, as net/http's server bounds them, so that a runtime gone wrong
+	// cannot grow devserver without end; bodies are bounded by their handlers.
+	lr := &io.LimitedReader{R: c}
+	rw := &conn{br: bufio.NewReader(lr), bw: bufio.NewWriter(c)}
+	for {
+		lr.N = http.DefaultMaxHeaderBytes
+		req, err := http.ReadRequest(rw.br)
+		lr.N = math.MaxInt64
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				rw.fail(http.StatusBadRequest, "InvalidRequest", err.Error())
+			}
+			return
+		}
+		if req.Header.Get("Expect") == "100-continue" {
+			rw.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n") //nolint:errcheck // a failed write fails the flush too.
+			if rw.bw.Flush() != nil {
+				return
+			}
+		}
+		if !s.dispatch(rw, req) || req.Close {
+			return
+		}
+		// Whatever the handler left of the body, for the next request to start where it should.
+		if _, err := io.Copy(io.Discard, req.Body); err != nil {
+			return
+		}
+	}
+}
+
+// conn writes HTTP/1.1 answers on one runtime connection.
+type conn struct {
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	head []byte
+}
+
+// respond writes a complete answer, headers given as name, value pairs, and reports whether the
+// connection took it.
+func (rw *conn) respond(status int, body []byte, header ...string) bool {
+	b := append(rw.head[:0], "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = append(b, http.StatusText(status)...)
+	b = append(b, "\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(len(body)), 10)
+	for i := 0; i+1 < len(header); i += 2 {
+		b = append(append(append(append(b, "\r\n"...), header[i]...), ": "...), header[i+1]...)
+	}
+	b = append(b, "\r\n\r\n"...)
+	rw.head = b
+	rw.bw.Write(b)    //nolint:errcheck // a failed write fails the flush too.
+	rw.bw.Write(body) //nolint:errcheck // see above.
+	return rw.bw.Flush() == nil
+}
+
+// fail answers with the Runtime API's error document.
+func (rw *conn) fail(status int, errorType, msg string) bool {
+	return rw.respond(status, errorDoc(errorType, msg), "Content-Type", contentJSON)
+}
+
+// accepted answers 202 with the Runtime API's StatusResponse.
+func (rw *conn) accepted() bool {
+	return rw.respond(http.StatusAccepted, []byte(`{"status":"OK"}`), "Content-Type", contentJSON)
+}
+
+const contentJSON = "application/json"

@@ -1,0 +1,151 @@
+package runtimeapi_test
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devserver/devserver/emulator/runtimeapi"
+)
+
+// rawConn speaks HTTP/1.1 by hand on one connection, to check what a client library would hide.
+type rawConn struct {
+	t  *testing.T
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func dialRaw(t *testing.T, s *runtimeapi.Server) *rawConn {
+	t.Helper()
+	c, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return &rawConn{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+func (r *rawConn) send(s string) {
+	r.t.Helper()
+	if _, err := io.WriteString(r.c, s); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// read returns the next response, its body read.
+func (r *rawConn) read() (*http.Response, string) {
+	r.t.Helper()
+	resp, err := http.ReadResponse(r.br, nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func listen(t *testing.T) *runtimeapi.Server {
+	t.Helper()
+	s, err := runtimeapi.Listen("Raw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestOneConnection drives a whole invocation, an unknown path and the next /next over one
+// kept-alive connection, with the Expect: 100-continue that curl sends for large bodies.
+func TestOneConnection(t *testing.T) {
+	s := listen(t)
+	results := make(chan runtimeapi.Result, 1)
+	if err := s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{"n":1}`)},
+		func(r runtimeapi.Result) { results <- r }); err != nil {
+		t.Fatal(err)
+	}
+	rc := dialRaw(t, s)
+	rc.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, body := rc.read()
+	if resp.StatusCode != 200 || body != `{"n":1}` || resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
+		t.Fatalf("next = %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+
+	rc.send("POST /2018-06-01/runtime/invocation/r1/response HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n")
+	if resp, _ := rc.read(); resp.StatusCode != http.StatusContinue {
+		t.Fatalf("status before the body = %d, want 100", resp.StatusCode)
+	}
+	rc.send(`{"ok":true}`)
+	resp, body = rc.read()
+	if resp.StatusCode != 202 || body != `{"status":"OK"}` {
+		t.Fatalf("response = %d %q", resp.StatusCode, body)
+	}
+	if r := <-results; string(r.Payload) != `{"ok":true}` || r.ErrorType != "" {
+		t.Fatalf("result = %s %q", r.Payload, r.ErrorType)
+	}
+
+	rc.send("GET /2018-06-01/runtime/nope HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, body := rc.read(); resp.StatusCode != 404 || !strings.Contains(body, `"errorType":"InvalidRequest"`) {
+		t.Fatalf("unknown path = %d %q", resp.StatusCode, body)
+	}
+	rc.send("DELETE /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, _ := rc.read(); resp.StatusCode != 404 {
+		t.Fatalf("wrong method = %d", resp.StatusCode)
+	}
+
+	// Still the same connection: the next event arrives on it.
+	rc.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.AfterFunc(10*time.Millisecond, func() {
+		s.Start(&runtimeapi.Invocation{RequestID: "r2", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`)}, func(runtimeapi.Result) {})
+	})
+	if resp, _ := rc.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r2" {
+		t.Fatalf("second event = %v", resp.Header)
+	}
+}
+
+// TestHeaderLimit: a runtime that sends headers without end gets 400 and its connection closed;
+// the API goes on serving others.
+func TestHeaderLimit(t *testing.T) {
+	s := listen(t)
+	rc := dialRaw(t, s)
+	go func() {
+		io.WriteString(rc.c, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n")
+		line := "X-Filler: " + strings.Repeat("a", 1000) + "\r\n"
+		for range 2000 {
+			if _, err := io.WriteString(rc.c, line); err != nil {
+				return
+			}
+		}
+	}()
+	if resp, _ := rc.read(); resp.StatusCode != 400 {
+		t.Fatalf("status = %d, want 400", resp.StatusCode)
+	}
+	other := dialRaw(t, s)
+	other.send("POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+	if resp, _ := other.read(); resp.StatusCode != 202 {
+		t.Fatalf("another connection = %d, want 202", resp.StatusCode)
+	}
+}
+
+// TestEventGoesToLiveConnection: a runtime connection that was reset while it waited for an
+// event does not swallow it; the connection still waiting gets it.
+func TestEventGoesToLiveConnection(t *testing.T) {
+	s := listen(t)
+	gone := dialRaw(t, s)
+	gone.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-s.Ready() // gone waits first, so it is first in line for the event
+	live := dialRaw(t, s)
+	live.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	gone.c.(*net.TCPConn).SetLinger(0) // close with a reset, so that writing to it fails at once
+	gone.c.Close()
+	s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`)}, func(runtimeapi.Result) {})
+	if resp, _ := live.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
+		t.Fatalf("live connection got %v", resp.Header)
+	}
+}
