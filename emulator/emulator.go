@@ -41,7 +41,8 @@ type Config struct {
 	CacheDir string
 	// MaxInstances is the local cap per function (0 = pool.DefaultMaxInstances).
 	MaxInstances int
-	// Terminal receives the functions' output and their START/END/REPORT lines.
+	// Terminal receives the functions' output and their START/END/REPORT lines. Give a
+	// *pool.Terminal that Log also writes to, to keep the two in order.
 	Terminal io.Writer
 	Log      *slog.Logger
 	// Environ is the developer's environment (for AWS credentials and region).
@@ -92,9 +93,13 @@ func New(cfg Config) *Server {
 			}
 		}
 	}
+	term, ok := cfg.Terminal.(*pool.Terminal)
+	if !ok {
+		term = pool.NewTerminal(cfg.Terminal)
+	}
 	s := &Server{
 		cfg:       cfg,
-		term:      pool.NewTerminal(cfg.Terminal),
+		term:      term,
 		region:    region,
 		proj:      cfg.Project,
 		pools:     map[string]*pool.Pool{},
@@ -222,6 +227,7 @@ func (s *Server) cacheDir() string {
 // Run builds the functions, serves until ctx is done, then shuts down: the HTTP server first
 // (bounded), then every instance.
 func (s *Server) Run(ctx context.Context) error {
+	defer s.term.Flush()
 	if err := s.Build(ctx); err != nil {
 		return err
 	}
@@ -281,4 +287,5 @@ func (s *Server) Close() {
 		delete(s.bins, name)
 	}
 	s.mu.Unlock()
+	s.term.Flush()
 }

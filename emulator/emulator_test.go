@@ -17,13 +17,22 @@ import (
 	"testing"
 
 	"github.com/devserver/devserver/emulator"
+	"github.com/devserver/devserver/emulator/pool"
 	"github.com/devserver/devserver/project"
 )
 
-// syncBuffer collects the terminal output of a test server.
+// syncBuffer collects the terminal output of a test server. String flushes the terminal first,
+// so that a test sees every line written before it looks.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	term *pool.Terminal
+	mu   sync.Mutex
+	buf  bytes.Buffer
+}
+
+func newSyncBuffer() *syncBuffer {
+	b := &syncBuffer{}
+	b.term = pool.NewTerminal(b)
+	return b
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
@@ -33,6 +42,7 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 }
 
 func (b *syncBuffer) String() string {
+	b.term.Flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -53,13 +63,13 @@ func start(t *testing.T, config string, maxInstances int) *testServer {
 	if err != nil {
 		t.Fatalf("parse config: %v", err)
 	}
-	term := &syncBuffer{}
+	term := newSyncBuffer()
 	s := emulator.New(emulator.Config{
 		Project:      p,
 		CacheDir:     t.TempDir(),
 		MaxInstances: maxInstances,
-		Terminal:     term,
-		Log:          slog.New(slog.NewTextHandler(term, nil)),
+		Terminal:     term.term,
+		Log:          slog.New(slog.NewTextHandler(term.term, nil)),
 		Environ:      []string{"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "HOME=/root", "SECRET_OF_THE_SHELL=1"},
 	})
 	if err := s.Build(context.Background()); err != nil {

@@ -94,12 +94,12 @@ func serve(t *testing.T, dir string) *reloading {
 	if err != nil {
 		t.Fatal(err)
 	}
-	term := &syncBuffer{}
+	term := newSyncBuffer()
 	ready := make(chan string, 1)
 	s := emulator.New(emulator.Config{
 		Project:  p,
 		Addr:     "127.0.0.1:0",
-		Terminal: term,
+		Terminal: term.term,
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Reload:   true,
 		Load:     opts,

@@ -26,7 +26,8 @@ func newRunCmd() *cobra.Command {
 			if p.API.Kind != project.KindREST {
 				return fmt.Errorf("run: api.kind %q is not served yet; use rest", p.API.Kind)
 			}
-			out := cmd.ErrOrStderr()
+			// One terminal for the functions' output and the logs, so that they stay in order.
+			out := pool.NewTerminal(cmd.ErrOrStderr())
 			addr := net.JoinHostPort(s.v.GetString("host"), strconv.Itoa(s.v.GetInt("port")))
 			srv := emulator.New(emulator.Config{
 				Project:      p,

@@ -4,27 +4,78 @@ import (
 	"bytes"
 	"io"
 	"sync"
+	"time"
 )
 
-// Terminal serialises lines from many writers onto one output, so that a child's output and the
-// START/END/REPORT lines never interleave mid-line.
+// Terminal serialises lines from many writers onto one output, so that a child's output, the
+// START/END/REPORT lines and the access log never interleave mid-line. Lines are gathered for up
+// to FlushDelay and written together: under load that is one write for many requests rather than
+// three writes for each, which measured as a third of devserver's CPU per request at 32 clients.
 type Terminal struct {
-	mu sync.Mutex
-	w  io.Writer
+	w     io.Writer
+	timer *time.Timer
+
+	mu    sync.Mutex
+	buf   []byte
+	armed bool
+
+	wmu   sync.Mutex // held across a write, so that batches reach w in order
+	spare []byte
 }
 
-// NewTerminal writes whole lines to w.
-func NewTerminal(w io.Writer) *Terminal { return &Terminal{w: w} }
+// FlushDelay bounds how long a line waits before it is written.
+const FlushDelay = 2 * time.Millisecond
 
-// Line writes lines, each with the prefix, in one write.
+// NewTerminal writes whole lines to w.
+func NewTerminal(w io.Writer) *Terminal {
+	t := &Terminal{w: w}
+	t.timer = time.AfterFunc(time.Hour, t.Flush)
+	t.timer.Stop()
+	return t
+}
+
+// Line writes lines, each with the prefix.
 func (t *Terminal) Line(prefix string, lines ...string) {
-	var b []byte
-	for _, l := range lines {
-		b = append(append(append(b, prefix...), l...), '\n')
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.w.Write(b) //nolint:errcheck // a closed terminal loses logs, nothing else.
+	for _, l := range lines {
+		t.buf = append(append(append(t.buf, prefix...), l...), '\n')
+	}
+	t.arm()
+}
+
+// Write takes whole lines, as a log handler writes them.
+func (t *Terminal) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	t.arm()
+	return len(p), nil
+}
+
+// arm schedules a flush for what was just added. Called with mu held.
+func (t *Terminal) arm() {
+	if !t.armed {
+		t.armed = true
+		t.timer.Reset(FlushDelay)
+	}
+}
+
+// Flush writes everything gathered so far, now.
+func (t *Terminal) Flush() {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	t.mu.Lock()
+	b := t.buf
+	t.buf, t.spare = t.spare[:0], nil
+	t.armed = false
+	t.mu.Unlock()
+	if len(b) > 0 {
+		t.w.Write(b) //nolint:errcheck // a closed terminal loses logs, nothing else.
+	}
+	if cap(b) <= 1<<20 {
+		t.spare = b[:0] // reused, unless a burst made it large
+	}
 }
 
 // lineWriter splits a child's output into lines, prefixes each with the function name and keeps

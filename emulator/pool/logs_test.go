@@ -1,0 +1,93 @@
+package pool_test
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/devserver/devserver/emulator/pool"
+)
+
+// countingWriter records what reaches the terminal and in how many writes.
+type countingWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	writes int
+	seen   chan struct{} // gets a value after every write
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes++
+	w.buf.Write(p)
+	select {
+	case w.seen <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+// TestTerminalBatches: lines from many writers reach the output whole, each writer's in its
+// order, in fewer writes than lines; and they get there without anyone calling Flush.
+func TestTerminalBatches(t *testing.T) {
+	w := &countingWriter{seen: make(chan struct{}, 1)}
+	term := pool.NewTerminal(w)
+	const writers, each = 8, 250
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if i%2 == 0 {
+					term.Line(fmt.Sprintf("[w%d] ", g), fmt.Sprintf("line %d", i))
+				} else {
+					fmt.Fprintf(term, "[w%d] line %d\n", g, i)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	deadline := time.After(10 * time.Second)
+	for {
+		w.mu.Lock()
+		n := strings.Count(w.buf.String(), "\n")
+		w.mu.Unlock()
+		if n == writers*each {
+			break
+		}
+		select {
+		case <-w.seen:
+		case <-deadline:
+			t.Fatalf("%d of %d lines written without a Flush", n, writers*each)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.writes >= writers*each {
+		t.Errorf("%d writes for %d lines: not batched", w.writes, writers*each)
+	}
+	next := make([]int, writers)
+	for _, line := range strings.Split(strings.TrimSuffix(w.buf.String(), "\n"), "\n") {
+		var g, i int
+		if _, err := fmt.Sscanf(line, "[w%d] line %d", &g, &i); err != nil || i != next[g] {
+			t.Fatalf("line %q out of order or torn (want line %d of w%d)", line, next[g], g)
+		}
+		next[g]++
+	}
+}
+
+// TestTerminalFlush writes what is gathered at once.
+func TestTerminalFlush(t *testing.T) {
+	w := &countingWriter{seen: make(chan struct{}, 1)}
+	term := pool.NewTerminal(w)
+	term.Line("", "one")
+	term.Flush()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.buf.String() != "one\n" {
+		t.Errorf("after Flush: %q", w.buf.String())
+	}
+}
