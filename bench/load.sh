@@ -23,10 +23,14 @@ for _ in $(seq 100); do curl -sf http://127.0.0.1:18000/ >/dev/null && curl -sf 
 rss() { awk '/VmRSS/ {print int($2/1024)}' /proc/$dspid/status; }
 echo "devserver idle RSS: $(rss) MB"
 
+# CPU ticks (1/100 s) used so far by the given processes.
+ticks() { local t=0 p; for p in "$@"; do t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0) )); done; echo "$t"; }
+
 # run URL CLIENTS -> "rps p50ms p99ms errors"
 run() {
   local out
   out=$(wrk -t $(( $2 < 2 ? 1 : 2 )) -c "$2" -d "${secs}s" --latency "$1")
+  echo "$out" >"$tmp/last.wrk"
   local rps p50 p99 errs
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
@@ -40,10 +44,16 @@ wrk -t2 -c32 -d2s http://127.0.0.1:18000/ >/dev/null
 printf '%-10s %-8s %12s %10s %10s  %s\n' target clients req/s p50 p99 errors
 for c in 1 32; do
   read -r prps pp50 pp99 perr <<<"$(run http://127.0.0.1:18100/ $c)"
+  kids=$(pgrep -P $dspid | tr '\n' ' ')
+  d0=$(ticks $dspid); k0=$(ticks $kids)
   read -r drps dp50 dp99 derr <<<"$(run http://127.0.0.1:18000/ $c)"
+  d1=$(ticks $dspid); k1=$(ticks $kids)
+  n=$(awk '/requests in/ {print $1}' "$tmp/last.wrk")
   printf '%-10s %-8s %12s %10s %10s  %s\n' net/http "$c" "$prps" "$pp50" "$pp99" "$perr"
   printf '%-10s %-8s %12s %10s %10s  %s\n' devserver "$c" "$drps" "$dp50" "$dp99" "$derr"
   awk -v d="$drps" -v p="$prps" -v c="$c" 'BEGIN {printf "ratio at %s clients: %.1f%% of net/http\n", c, 100*d/p}'
+  awk -v n="$n" -v d=$(( d1 - d0 )) -v k=$(( k1 - k0 )) \
+    'BEGIN {printf "CPU per request: devserver %.0f us, function instances %.0f us\n", d * 10000 / n, k * 10000 / n}'
 done
 echo "devserver RSS after the runs above: $(rss) MB"
 # The function side's floor: what any Runtime API costs a Go client per invoke on this machine.
