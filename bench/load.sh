@@ -12,6 +12,7 @@ trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 go build -o "$tmp/devserver" ./cmd/devserver
 go build -o "$tmp/plain" ./bench/plain
 go build -o "$tmp/exchange" ./bench/exchange
+go build -o "$tmp/sample" ./sample
 
 "$tmp/plain" -addr 127.0.0.1:18100 &
 # The terminal gets START/END/REPORT and an access line per request; send them where a terminal
@@ -44,6 +45,7 @@ wrk -t2 -c32 -d2s http://127.0.0.1:18000/ >/dev/null
 printf '%-10s %-8s %12s %10s %10s  %s\n' target clients req/s p50 p99 errors
 for c in 1 32; do
   read -r prps pp50 pp99 perr <<<"$(run http://127.0.0.1:18100/ $c)"
+  if [ "$c" = 1 ]; then plain1=$prps; else plain32=$prps; fi
   kids=$(pgrep -P $dspid | tr '\n' ' ')
   d0=$(ticks $dspid); k0=$(ticks $kids)
   read -r drps dp50 dp99 derr <<<"$(run http://127.0.0.1:18000/ $c)"
@@ -56,8 +58,10 @@ for c in 1 32; do
     'BEGIN {printf "CPU per request: devserver %.0f us, function instances %.0f us\n", d * 10000 / n, k * 10000 / n}'
 done
 echo "devserver RSS after the runs above: $(rss) MB"
-# The function side's floor: what any Runtime API costs a Go client per invoke on this machine.
-"$tmp/exchange"
+# The function side's floor: the sample, and a bare Go client, against a Runtime API that costs
+# next to nothing, with the ceilings they set on the ratios above.
+"$tmp/exchange" -function "$tmp/sample" -baseline "$plain1" -baseline32 "$plain32"
+"$tmp/exchange" -baseline "$plain1" -baseline32 "$plain32"
 # Growth: keep loading until at least 100,000 more requests, printing RSS as it goes.
 total=0
 while [ "$total" -lt 100000 ]; do
