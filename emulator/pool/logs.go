@@ -37,28 +37,44 @@ func NewTerminal(w io.Writer) *Terminal {
 // Line writes lines, each with the prefix.
 func (t *Terminal) Line(prefix string, lines ...string) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	for _, l := range lines {
 		t.buf = append(append(append(t.buf, prefix...), l...), '\n')
 	}
-	t.arm()
+	full := t.added()
+	t.mu.Unlock()
+	if full {
+		t.Flush()
+	}
 }
 
 // Write takes whole lines, as a log handler writes them.
 func (t *Terminal) Write(p []byte) (int, error) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.buf = append(t.buf, p...)
-	t.arm()
+	full := t.added()
+	t.mu.Unlock()
+	if full {
+		t.Flush()
+	}
 	return len(p), nil
 }
 
-// arm schedules a flush for what was just added. Called with mu held.
-func (t *Terminal) arm() {
+// maxBatch is the most that waits for the timer. Past it the writer flushes itself, so that a
+// terminal that cannot keep up slows down whoever writes (a function printing without end), as
+// a plain write would, instead of growing devserver.
+const maxBatch = 64 << 10
+
+// added schedules a flush for what was just added, or reports that the batch should be written
+// now. Called with mu held.
+func (t *Terminal) added() bool {
+	if len(t.buf) >= maxBatch {
+		return true
+	}
 	if !t.armed {
 		t.armed = true
 		t.timer.Reset(FlushDelay)
 	}
+	return false
 }
 
 // Flush writes everything gathered so far, now.
@@ -73,8 +89,8 @@ func (t *Terminal) Flush() {
 	if len(b) > 0 {
 		t.w.Write(b) //nolint:errcheck // a closed terminal loses logs, nothing else.
 	}
-	if cap(b) <= 1<<20 {
-		t.spare = b[:0] // reused, unless a burst made it large
+	if cap(b) <= 2*maxBatch {
+		t.spare = b[:0] // reused, unless one long write made it large
 	}
 }
 

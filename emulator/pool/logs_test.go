@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,5 +90,56 @@ func TestTerminalFlush(t *testing.T) {
 	defer w.mu.Unlock()
 	if w.buf.String() != "one\n" {
 		t.Errorf("after Flush: %q", w.buf.String())
+	}
+}
+
+// stuckWriter blocks every write until released, like a terminal the user paused.
+type stuckWriter struct {
+	release  chan struct{}
+	mu       sync.Mutex
+	largest  int
+	total    int
+	released bool
+}
+
+func (w *stuckWriter) Write(p []byte) (int, error) {
+	<-w.release
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.largest = max(w.largest, len(p))
+	w.total += len(p)
+	return len(p), nil
+}
+
+// TestTerminalBackpressure: while the terminal does not take writes, a function printing without
+// end is held back instead of piling its output up in devserver.
+func TestTerminalBackpressure(t *testing.T) {
+	w := &stuckWriter{release: make(chan struct{})}
+	term := pool.NewTerminal(w)
+	line := strings.Repeat("x", 99)
+	const lines = 20000 // 2 MB, far more than a batch
+	var sent atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range lines {
+			term.Line("", line)
+			sent.Add(100)
+		}
+	}()
+	// Unstick the terminal once the writer got far past a batch (it must not) or after a while.
+	for deadline := time.Now().Add(300 * time.Millisecond); sent.Load() < 1<<20 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	close(w.release)
+	<-done
+	term.Flush()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.total != lines*100 {
+		t.Fatalf("wrote %d bytes, want %d", w.total, lines*100)
+	}
+	if w.largest > 128<<10 {
+		t.Errorf("one write of %d bytes: output piled up while the terminal was stuck", w.largest)
 	}
 }
