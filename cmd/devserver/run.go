@@ -28,6 +28,7 @@ func newRunCmd() *cobra.Command {
 			}
 			// One terminal for the functions' output and the logs, so that they stay in order.
 			out := pool.NewTerminal(cmd.ErrOrStderr())
+			defer out.Flush() // after Run too: a request cut off at shutdown may log late
 			addr := net.JoinHostPort(s.v.GetString("host"), strconv.Itoa(s.v.GetInt("port")))
 			srv := emulator.New(emulator.Config{
 				Project:      p,

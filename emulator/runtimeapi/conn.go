@@ -8,15 +8,31 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
+	"time"
 )
 
-// serve accepts runtime connections until Close.
+// serve accepts runtime connections until Close. Like net/http's server, it waits and tries
+// again after an error such as running out of file descriptors.
 func (s *Server) serve() {
+	var backoff time.Duration
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
-			return
+			select {
+			case <-s.closed:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			time.Sleep(backoff)
+			continue
 		}
+		backoff = 0
 		if !s.track(c) {
 			c.Close()
 			return
@@ -38,37 +54,45 @@ func (s *Server) track(c net.Conn) bool {
 	return true
 }
 
-// serveConn reads requests off one connection, one after the other, and answers each before it
-// reads the next: the Runtime API is strictly request/response, and aws-lambda-go keeps one
-// connection alive for all of them. Requests are parsed by net/http; answers are written here
-// without a server's per-request machinery (background reads, deadlines), which is most of the
-// cost of a round trip this small.
+// serveConn reads requests off one connection, one after the other: the Runtime API is strictly
+// request/response, and aws-lambda-go keeps one connection alive for all of them. Requests are
+// parsed by net/http; answers are written here without a server's per-request machinery
+// (background reads, deadlines), which is most of the cost of a round trip this small. The loop
+// reads on while a /next waits for its event, which is how a runtime that hangs up is noticed.
 func (s *Server) serveConn(c net.Conn) {
+	// Header bytes are bounded, as net/http's server bounds them, so that a runtime gone wrong
+	// cannot grow devserver without end; bodies are bounded by their handlers.
+	lr := &io.LimitedReader{R: c}
+	rw := &conn{br: bufio.NewReader(lr), bw: bufio.NewWriter(c)}
 	defer func() {
+		s.forget(rw)
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
 		c.Close()
 	}()
-	// Header bytes are bounded, as net/http's server bounds them, so that a runtime gone wrong
-	// cannot grow devserver without end; bodies are bounded by their handlers.
-	lr := &io.LimitedReader{R: c}
-	rw := &conn{br: bufio.NewReader(lr), bw: bufio.NewWriter(c)}
 	for {
 		lr.N = http.DefaultMaxHeaderBytes
 		req, err := http.ReadRequest(rw.br)
+		tooLong := lr.N == 0
 		lr.N = math.MaxInt64
-		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		switch {
+		case err != nil && tooLong:
+			rw.fail(http.StatusRequestHeaderFieldsTooLarge, "InvalidRequest", "request headers over 1 MB")
+			return
+		case err != nil:
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrUnexpectedEOF) {
 				rw.fail(http.StatusBadRequest, "InvalidRequest", err.Error())
 			}
 			return
+		case s.forget(rw):
+			// A new request while our answer to its /next is still owed: the runtime gave up on
+			// it. Answers go out in order, so this connection cannot go on.
+			return
 		}
-		if req.Header.Get("Expect") == "100-continue" {
-			rw.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n") //nolint:errcheck // a failed write fails the flush too.
-			if rw.bw.Flush() != nil {
-				return
-			}
+		rw.setClose(req.Close)
+		if req.ProtoAtLeast(1, 1) && strings.EqualFold(req.Header.Get("Expect"), "100-continue") && !rw.write([]byte("HTTP/1.1 100 Continue\r\n\r\n")) {
+			return
 		}
 		if !s.dispatch(rw, req) || req.Close {
 			return
@@ -80,22 +104,37 @@ func (s *Server) serveConn(c net.Conn) {
 	}
 }
 
-// conn writes HTTP/1.1 answers on one runtime connection.
+// conn writes HTTP/1.1 answers on one runtime connection. The event for a waiting /next is
+// written from the goroutine that queued it, so writes hold mu.
 type conn struct {
-	br   *bufio.Reader
-	bw   *bufio.Writer
-	head []byte
+	br *bufio.Reader
+
+	mu    sync.Mutex
+	bw    *bufio.Writer
+	head  []byte
+	close bool // the runtime asked to close after this answer
+}
+
+func (rw *conn) setClose(close bool) {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	rw.close = close
 }
 
 // respond writes a complete answer, headers given as name, value pairs, and reports whether the
 // connection took it.
 func (rw *conn) respond(status int, body []byte, header ...string) bool {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
 	b := append(rw.head[:0], "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
 	b = append(b, http.StatusText(status)...)
 	b = append(b, "\r\nContent-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
+	if rw.close {
+		b = append(b, "\r\nConnection: close"...)
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		b = append(append(append(append(b, "\r\n"...), header[i]...), ": "...), header[i+1]...)
 	}
@@ -103,6 +142,14 @@ func (rw *conn) respond(status int, body []byte, header ...string) bool {
 	rw.head = b
 	rw.bw.Write(b)    //nolint:errcheck // a failed write fails the flush too.
 	rw.bw.Write(body) //nolint:errcheck // see above.
+	return rw.bw.Flush() == nil
+}
+
+// write sends raw bytes, for an interim answer.
+func (rw *conn) write(p []byte) bool {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	rw.bw.Write(p) //nolint:errcheck // a failed write fails the flush too.
 	return rw.bw.Flush() == nil
 }
 

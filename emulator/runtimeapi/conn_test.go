@@ -109,7 +109,7 @@ func TestOneConnection(t *testing.T) {
 	}
 }
 
-// TestHeaderLimit: a runtime that sends headers without end gets 400 and its connection closed;
+// TestHeaderLimit: a runtime that sends headers without end gets 431 and its connection closed;
 // the API goes on serving others.
 func TestHeaderLimit(t *testing.T) {
 	s := listen(t)
@@ -123,8 +123,8 @@ func TestHeaderLimit(t *testing.T) {
 			}
 		}
 	}()
-	if resp, _ := rc.read(); resp.StatusCode != 400 {
-		t.Fatalf("status = %d, want 400", resp.StatusCode)
+	if resp, _ := rc.read(); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("status = %d, want 431", resp.StatusCode)
 	}
 	other := dialRaw(t, s)
 	other.send("POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
@@ -144,6 +144,26 @@ func TestEventGoesToLiveConnection(t *testing.T) {
 	live.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
 	gone.c.(*net.TCPConn).SetLinger(0) // close with a reset, so that writing to it fails at once
 	gone.c.Close()
+	s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`)}, func(runtimeapi.Result) {})
+	if resp, _ := live.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
+		t.Fatalf("live connection got %v", resp.Header)
+	}
+}
+
+// TestGivenUpNextGetsNoEvent: a runtime that hangs up while its /next waits (a curl with
+// --max-time, say) is taken out of line; the event goes to the /next that is still there.
+func TestGivenUpNextGetsNoEvent(t *testing.T) {
+	s := listen(t)
+	gone := dialRaw(t, s)
+	gone.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-s.Ready()
+	// Hang up our side only, and wait until the API has seen it and closed its own.
+	gone.c.(*net.TCPConn).CloseWrite()
+	if n, err := gone.br.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("read after hanging up: %d bytes, %v; want the API to close", n, err)
+	}
+	live := dialRaw(t, s)
+	live.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
 	s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`)}, func(runtimeapi.Result) {})
 	if resp, _ := live.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
 		t.Fatalf("live connection got %v", resp.Header)

@@ -44,11 +44,19 @@ func (s *Server) dispatch(rw *conn, req *http.Request) bool {
 	return rw.fail(http.StatusNotFound, "InvalidRequest", req.Method+" "+path+" is not part of the Runtime API")
 }
 
+// handleNext answers at once when an invocation is queued. Otherwise the answer is written by
+// whoever queues the next one (offer), while the connection's loop reads on, so that a runtime
+// that hangs up or gives up on /next is taken out of line rather than handed an event.
 func (s *Server) handleNext(rw *conn) bool {
-	c, ok := s.next()
-	if !ok {
-		return false
+	s.readyOnce.Do(func() { close(s.ready) })
+	if c := s.takeOrWait(rw); c != nil {
+		return s.deliver(rw, c)
 	}
+	return true
+}
+
+// deliver writes the event of c as the answer to rw's /next.
+func (s *Server) deliver(rw *conn, c *call) bool {
 	inv := c.inv
 	h := []string{
 		HeaderRequestID, inv.RequestID,
@@ -67,7 +75,7 @@ func (s *Server) handleNext(rw *conn) bool {
 		inv.Delivered()
 	}
 	if !rw.respond(http.StatusOK, inv.Payload, h...) {
-		// The runtime hung up before it got the event: another connection may take it.
+		// The runtime is gone before it got the event: another connection may take it.
 		s.requeue(c)
 		return false
 	}

@@ -6,6 +6,7 @@ package runtimeapi
 import (
 	"errors"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -67,7 +68,6 @@ type Server struct {
 
 	readyOnce sync.Once
 	ready     chan struct{}
-	wake      chan struct{}
 	closed    chan struct{}
 	closeOnce sync.Once
 
@@ -75,6 +75,8 @@ type Server struct {
 	current *call
 	initErr *Result
 	conns   map[net.Conn]struct{}
+	// waiters are connections whose /next is not answered yet, oldest first.
+	waiters []*conn
 }
 
 // Errors Start returns.
@@ -93,7 +95,6 @@ func Listen(function string) (*Server, error) {
 		function: function,
 		ln:       ln,
 		ready:    make(chan struct{}),
-		wake:     make(chan struct{}, 1),
 		closed:   make(chan struct{}),
 		conns:    make(map[net.Conn]struct{}),
 	}
@@ -133,10 +134,7 @@ func (s *Server) Start(inv *Invocation, done func(Result)) error {
 	}
 	s.current = &call{inv: inv, done: done}
 	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.offer()
 	return nil
 }
 
@@ -160,6 +158,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		close(s.closed)
+		s.waiters = nil
 		for c := range s.conns {
 			c.Close()
 		}
@@ -181,36 +180,56 @@ func (s *Server) take(id string) (*call, bool) {
 	return c, true
 }
 
-// next waits for a queued invocation and marks it delivered.
-func (s *Server) next() (*call, bool) {
-	s.readyOnce.Do(func() { close(s.ready) })
-	for {
-		s.mu.Lock()
-		if c := s.current; c != nil && c.state == queued {
-			c.state = delivered
-			s.mu.Unlock()
-			return c, true
-		}
-		s.mu.Unlock()
-		select {
-		case <-s.wake:
-		case <-s.closed:
-			return nil, false
-		}
+// takeOrWait marks the queued invocation delivered to rw and returns it; with none queued it
+// puts rw in line for the next one and returns nil.
+func (s *Server) takeOrWait(rw *conn) *call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.current; c != nil && c.state == queued {
+		c.state = delivered
+		return c
 	}
+	s.waiters = append(s.waiters, rw)
+	return nil
 }
 
-// requeue puts back an invocation whose delivery failed, unless it has ended meanwhile.
+// offer hands the queued invocation to the connection that has waited longest, if any, writing
+// it from the caller's goroutine.
+func (s *Server) offer() {
+	s.mu.Lock()
+	c := s.current
+	if c == nil || c.state != queued || len(s.waiters) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	rw := s.waiters[0]
+	s.waiters = s.waiters[1:]
+	c.state = delivered
+	s.mu.Unlock()
+	s.deliver(rw, c)
+}
+
+// requeue puts back an invocation whose delivery failed, unless it has ended meanwhile, and
+// offers it again.
 func (s *Server) requeue(c *call) {
 	s.mu.Lock()
 	if s.current == c {
 		c.state = queued
 	}
 	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	s.offer()
+}
+
+// forget takes rw out of line; it reports whether rw was still waiting.
+func (s *Server) forget(rw *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.Index(s.waiters, rw)
+	if i < 0 {
+		return false
 	}
+	s.waiters = slices.Delete(s.waiters, i, i+1)
+	return true
 }
 
 func (s *Server) setInitError(r Result) {
