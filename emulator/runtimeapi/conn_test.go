@@ -133,39 +133,38 @@ func TestHeaderLimit(t *testing.T) {
 	}
 }
 
-// TestEventGoesToLiveConnection: a runtime connection that was reset while it waited for an
-// event does not swallow it; the connection still waiting gets it.
-func TestEventGoesToLiveConnection(t *testing.T) {
-	s := listen(t)
-	gone := dialRaw(t, s)
-	gone.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
-	<-s.Ready() // gone waits first, so it is first in line for the event
-	live := dialRaw(t, s)
-	live.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
-	gone.c.(*net.TCPConn).SetLinger(0) // close with a reset, so that writing to it fails at once
-	gone.c.Close()
-	s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`)}, func(runtimeapi.Result) {})
-	if resp, _ := live.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
-		t.Fatalf("live connection got %v", resp.Header)
-	}
-}
-
-// TestGivenUpNextGetsNoEvent: a runtime that hangs up while its /next waits (a curl with
-// --max-time, say) is taken out of line; the event goes to the /next that is still there.
-func TestGivenUpNextGetsNoEvent(t *testing.T) {
-	s := listen(t)
-	gone := dialRaw(t, s)
-	gone.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
-	<-s.Ready()
-	// Hang up our side only, and wait until the API has seen it and closed its own.
-	gone.c.(*net.TCPConn).CloseWrite()
-	if n, err := gone.br.Read(make([]byte, 1)); err != io.EOF {
-		t.Fatalf("read after hanging up: %d bytes, %v; want the API to close", n, err)
-	}
-	live := dialRaw(t, s)
-	live.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
-	s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`)}, func(runtimeapi.Result) {})
-	if resp, _ := live.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
-		t.Fatalf("live connection got %v", resp.Header)
+// TestGoneNextGetsNoEvent: a runtime connection that hangs up while its /next waits (a curl
+// with --max-time, say) is taken out of line and does not swallow the event; the /next that is
+// still there gets it.
+func TestGoneNextGetsNoEvent(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		hangUp func(t *testing.T, rc *rawConn)
+	}{
+		{"closed", func(t *testing.T, rc *rawConn) {
+			// Close our side only, and wait until the API has seen it and closed its own.
+			rc.c.(*net.TCPConn).CloseWrite()
+			if n, err := rc.br.Read(make([]byte, 1)); err != io.EOF {
+				t.Fatalf("read after hanging up: %d bytes, %v; want the API to close", n, err)
+			}
+		}},
+		{"reset", func(t *testing.T, rc *rawConn) {
+			rc.c.(*net.TCPConn).SetLinger(0) // a reset: a write to it fails at once
+			rc.c.Close()
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := listen(t)
+			gone := dialRaw(t, s)
+			gone.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+			<-s.Ready() // gone is first in line
+			tt.hangUp(t, gone)
+			live := dialRaw(t, s)
+			live.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+			s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`)}, func(runtimeapi.Result) {})
+			if resp, _ := live.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
+				t.Fatalf("live connection got %v", resp.Header)
+			}
+		})
 	}
 }
