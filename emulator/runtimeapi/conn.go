@@ -63,7 +63,7 @@ func (s *Server) serveConn(c net.Conn) {
 	// Header bytes are bounded, as net/http's server bounds them, so that a runtime gone wrong
 	// cannot grow devserver without end; bodies are bounded by their handlers.
 	lr := &io.LimitedReader{R: c}
-	rw := &conn{br: bufio.NewReader(lr), bw: bufio.NewWriter(c)}
+	rw := &conn{c: c, br: bufio.NewReader(lr), bw: bufio.NewWriter(c)}
 	defer func() {
 		s.forget(rw)
 		s.mu.Lock()
@@ -94,7 +94,9 @@ func (s *Server) serveConn(c net.Conn) {
 		if req.ProtoAtLeast(1, 1) && strings.EqualFold(req.Header.Get("Expect"), "100-continue") && !rw.write([]byte("HTTP/1.1 100 Continue\r\n\r\n")) {
 			return
 		}
-		if !s.dispatch(rw, req) || req.Close {
+		// After a Connection: close, respond closes the connection once it has answered, which
+		// ends this loop; until then it reads on, as for any /next that waits.
+		if !s.dispatch(rw, req) {
 			return
 		}
 		// Whatever the handler left of the body, for the next request to start where it should.
@@ -107,6 +109,7 @@ func (s *Server) serveConn(c net.Conn) {
 // conn writes HTTP/1.1 answers on one runtime connection. The event for a waiting /next is
 // written from the goroutine that queued it, so writes hold mu.
 type conn struct {
+	c  net.Conn
 	br *bufio.Reader
 
 	mu    sync.Mutex
@@ -142,7 +145,11 @@ func (rw *conn) respond(status int, body []byte, header ...string) bool {
 	rw.head = b
 	rw.bw.Write(b)    //nolint:errcheck // a failed write fails the flush too.
 	rw.bw.Write(body) //nolint:errcheck // see above.
-	return rw.bw.Flush() == nil
+	ok := rw.bw.Flush() == nil
+	if rw.close {
+		rw.c.Close() // the loop's next read fails, and it ends
+	}
+	return ok
 }
 
 // write sends raw bytes, for an interim answer.

@@ -168,3 +168,31 @@ func TestGoneNextGetsNoEvent(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectionClose: a runtime that asks to close after each request (Python's urllib does)
+// still gets its event when /next had to wait for it, then the connection ends; its answer on a
+// new connection settles the invocation.
+func TestConnectionClose(t *testing.T) {
+	s := listen(t)
+	rc := dialRaw(t, s)
+	rc.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	<-s.Ready()
+	results := make(chan runtimeapi.Result, 1)
+	s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{"n":1}`)},
+		func(r runtimeapi.Result) { results <- r })
+	resp, body := rc.read()
+	if resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" || body != `{"n":1}` || !resp.Close {
+		t.Fatalf("event = %v %q, close %v", resp.Header, body, resp.Close)
+	}
+	if n, err := rc.br.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("after the answer: %d bytes, %v; want the connection closed", n, err)
+	}
+	post := dialRaw(t, s)
+	post.send("POST /2018-06-01/runtime/invocation/r1/response HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
+	if resp, _ := post.read(); resp.StatusCode != 202 {
+		t.Fatalf("response on a new connection = %d, want 202", resp.StatusCode)
+	}
+	if r := <-results; string(r.Payload) != "ok" {
+		t.Fatalf("result = %q", r.Payload)
+	}
+}
