@@ -90,6 +90,7 @@ func (s *Server) serveConn(c net.Conn) {
 			// it. Answers go out in order, so this connection cannot go on.
 			return
 		}
+		rw.owed.Wait() // an event being written now goes out before the answer to this request
 		rw.setClose(req.Close)
 		if req.ProtoAtLeast(1, 1) && strings.EqualFold(req.Header.Get("Expect"), "100-continue") && !rw.write([]byte("HTTP/1.1 100 Continue\r\n\r\n")) {
 			return
@@ -111,6 +112,8 @@ func (s *Server) serveConn(c net.Conn) {
 type conn struct {
 	c  net.Conn
 	br *bufio.Reader
+
+	owed sync.WaitGroup // an event offer is writing for this connection's /next
 
 	mu    sync.Mutex
 	bw    *bufio.Writer
@@ -147,7 +150,13 @@ func (rw *conn) respond(status int, body []byte, header ...string) bool {
 	rw.bw.Write(body) //nolint:errcheck // see above.
 	ok := rw.bw.Flush() == nil
 	if rw.close {
-		rw.c.Close() // the loop's next read fails, and it ends
+		// Only our side: the loop reads on to the runtime's close (and past any body it left),
+		// so that unread bytes do not turn the close into a reset.
+		if cw, isTCP := rw.c.(interface{ CloseWrite() error }); isTCP {
+			cw.CloseWrite() //nolint:errcheck // the loop ends on the runtime's close either way.
+		} else {
+			rw.c.Close()
+		}
 	}
 	return ok
 }

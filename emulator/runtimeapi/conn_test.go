@@ -196,3 +196,50 @@ func TestConnectionClose(t *testing.T) {
 		t.Fatalf("result = %q", r.Payload)
 	}
 }
+
+// TestLargeEventSlowReader: a 6 MB event for a /next whose runtime does not read yet (paused in
+// a debugger, say) does not hold up Start, and arrives whole once the runtime reads.
+func TestLargeEventSlowReader(t *testing.T) {
+	s := listen(t)
+	rc := dialRaw(t, s)
+	rc.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-s.Ready()
+	payload := []byte(`"` + strings.Repeat("a", runtimeapi.MaxPayload-2) + `"`)
+	started := make(chan error, 1)
+	go func() {
+		started <- s.Start(&runtimeapi.Invocation{RequestID: "big", Deadline: time.Now().Add(time.Minute), Payload: payload}, func(runtimeapi.Result) {})
+	}()
+	select {
+	case err := <-started:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Start waits for the runtime to read the event")
+	}
+	if resp, body := rc.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "big" || body != string(payload) {
+		t.Fatalf("event: id %q, %d bytes; want big, %d bytes", resp.Header.Get(runtimeapi.HeaderRequestID), len(body), len(payload))
+	}
+}
+
+// TestAnswersInOrder: a request that arrives while the event for the same connection's /next is
+// being written is answered after the event.
+func TestAnswersInOrder(t *testing.T) {
+	s := listen(t)
+	rc := dialRaw(t, s)
+	rc.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-s.Ready()
+	hold := make(chan struct{})
+	go s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`),
+		Delivered: func() { <-hold }}, func(runtimeapi.Result) {})
+	// A pipelined request while the event is on its way (its START line is being written).
+	rc.send("GET /2018-06-01/runtime/nope HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(50 * time.Millisecond) // give the loop time to read it: without the ordering it would answer now
+	close(hold)
+	if resp, _ := rc.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
+		t.Fatalf("first answer = %d %v, want the event", resp.StatusCode, resp.Header)
+	}
+	if resp, _ := rc.read(); resp.StatusCode != 404 {
+		t.Fatalf("second answer = %d, want 404", resp.StatusCode)
+	}
+}

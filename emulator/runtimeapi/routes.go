@@ -2,6 +2,7 @@ package runtimeapi
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -48,8 +49,9 @@ func (s *Server) dispatch(rw *conn, req *http.Request) bool {
 // whoever queues the next one (offer), while the connection's loop reads on, so that a runtime
 // that hangs up or gives up on /next is taken out of line rather than handed an event.
 func (s *Server) handleNext(rw *conn) bool {
+	c := s.takeOrWait(rw)
 	s.readyOnce.Do(func() { close(s.ready) })
-	if c := s.takeOrWait(rw); c != nil {
+	if c != nil {
 		return s.deliver(rw, c)
 	}
 	return true
@@ -92,6 +94,12 @@ func (s *Server) handleResponse(rw *conn, req *http.Request, id string) bool {
 		ok = rw.fail(http.StatusRequestEntityTooLarge, "Function.ResponseSizeTooLarge", msg)
 		c.done(Result{Payload: errorDoc("Function.ResponseSizeTooLarge", msg), ErrorType: "Function.ResponseSizeTooLarge"})
 		return ok
+	}
+	if t := req.Trailer.Get(HeaderFunctionErrorType); t != "" {
+		// aws-lambda-go ends a streamed response that failed midway with the error in trailers:
+		// what was sent is not the function's answer.
+		doc, _ := base64.StdEncoding.DecodeString(req.Trailer.Get(HeaderFunctionErrorBody))
+		return s.accepted(rw, c, functionError(doc, t))
 	}
 	return s.accepted(rw, c, Result{Payload: body})
 }

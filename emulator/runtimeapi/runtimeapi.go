@@ -20,6 +20,7 @@ const (
 	HeaderClientContext     = "Lambda-Runtime-Client-Context"
 	HeaderCognitoIdentity   = "Lambda-Runtime-Cognito-Identity"
 	HeaderFunctionErrorType = "Lambda-Runtime-Function-Error-Type"
+	HeaderFunctionErrorBody = "Lambda-Runtime-Function-Error-Body" // a trailer, base64
 	HeaderExtensionName     = "Lambda-Extension-Name"
 	HeaderExtensionID       = "Lambda-Extension-Identifier"
 )
@@ -36,7 +37,7 @@ type Invocation struct {
 	ClientContext   string
 	CognitoIdentity string
 	Payload         []byte
-	// Delivered, when set, is called as the runtime receives the event.
+	// Delivered, when set, is called just before the event is written to the runtime.
 	Delivered func()
 }
 
@@ -193,8 +194,11 @@ func (s *Server) takeOrWait(rw *conn) *call {
 	return nil
 }
 
-// offer hands the queued invocation to the connection that has waited longest, if any, writing
-// it from the caller's goroutine.
+// offer hands the queued invocation to the connection that asked last, if any: a runtime that
+// gave up on an older /next without closing it is more likely to read the newer one. A small
+// event is written from the caller's goroutine, which saves a hand-off; a large one from a
+// goroutine of its own, so that a runtime that reads slowly (paused in a debugger) cannot hold
+// up the caller, who may have to give up at the integration timeout.
 func (s *Server) offer() {
 	s.mu.Lock()
 	c := s.current
@@ -202,10 +206,24 @@ func (s *Server) offer() {
 		s.mu.Unlock()
 		return
 	}
-	rw := s.waiters[0]
-	s.waiters = s.waiters[1:]
+	rw := s.waiters[len(s.waiters)-1]
+	s.waiters = s.waiters[:len(s.waiters)-1]
 	c.state = delivered
+	rw.owed.Add(1) // before the loop can see rw out of line: see serveConn
 	s.mu.Unlock()
+	if len(c.inv.Payload) > smallEvent {
+		go s.deliverOwed(rw, c)
+		return
+	}
+	s.deliverOwed(rw, c)
+}
+
+// smallEvent is the largest event offer writes from the caller's goroutine: it fits in the
+// socket's buffer whether or not the runtime reads.
+const smallEvent = 64 << 10
+
+func (s *Server) deliverOwed(rw *conn, c *call) {
+	defer rw.owed.Done()
 	s.deliver(rw, c)
 }
 

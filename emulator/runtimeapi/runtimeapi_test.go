@@ -2,7 +2,9 @@ package runtimeapi_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -139,39 +141,67 @@ func TestContract(t *testing.T) {
 	})
 }
 
-// TestChunkedWithTrailers posts a response the way aws-lambda-go streams errors: chunked, with
-// trailers.
+// trailerReader is a body of unknown length (so sent chunked) that, as aws-lambda-go's does, sets
+// its request's error trailers when it ends, if it was told to fail.
+type trailerReader struct {
+	r       *bytes.Reader
+	trailer http.Header
+	errType string
+}
+
+func (b *trailerReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF && b.errType != "" {
+		b.trailer.Set(runtimeapi.HeaderFunctionErrorType, b.errType)
+		doc := `{"errorMessage":"stream broke","errorType":"` + b.errType + `"}`
+		b.trailer.Set(runtimeapi.HeaderFunctionErrorBody, base64.StdEncoding.EncodeToString([]byte(doc)))
+	}
+	return n, err
+}
+
+// TestChunkedWithTrailers posts responses the way aws-lambda-go streams them: chunked, with the
+// error trailers declared, and filled in when the stream failed midway.
 func TestChunkedWithTrailers(t *testing.T) {
-	s, err := runtimeapi.Listen("Raw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ch := make(chan runtimeapi.Result, 1)
-	s.Start(&runtimeapi.Invocation{RequestID: "abc", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`)}, func(r runtimeapi.Result) { ch <- r })
-	resp, err := http.Get("http://" + s.Addr() + "/2018-06-01/runtime/invocation/next")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if id := resp.Header.Get(runtimeapi.HeaderRequestID); id != "abc" {
-		t.Fatalf("request id header = %q", id)
-	}
-	if ms := resp.Header.Get(runtimeapi.HeaderDeadlineMS); len(ms) != 13 {
-		t.Errorf("deadline header %q is not epoch milliseconds", ms)
-	}
-	body := struct{ *bytes.Reader }{bytes.NewReader([]byte(`{"ok":true}`))} // unknown length: chunked
-	req, _ := http.NewRequest("POST", "http://"+s.Addr()+"/2018-06-01/runtime/invocation/abc/response", body)
-	req.Trailer = http.Header{"Lambda-Runtime-Function-Error-Type": nil}
-	post, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	post.Body.Close()
-	if post.StatusCode != 202 {
-		t.Errorf("status = %d, want 202", post.StatusCode)
-	}
-	if r := <-ch; string(r.Payload) != `{"ok":true}` {
-		t.Errorf("payload = %s", r.Payload)
+	for _, tt := range []struct {
+		name, errType, wantPayload, wantType string
+	}{
+		{"clean", "", `{"ok":true}`, ""},
+		{"failed midway", "errorString", `{"errorMessage":"stream broke","errorType":"errorString"}`, "errorString"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := runtimeapi.Listen("Raw")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ch := make(chan runtimeapi.Result, 1)
+			s.Start(&runtimeapi.Invocation{RequestID: "abc", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`)}, func(r runtimeapi.Result) { ch <- r })
+			resp, err := http.Get("http://" + s.Addr() + "/2018-06-01/runtime/invocation/next")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if id := resp.Header.Get(runtimeapi.HeaderRequestID); id != "abc" {
+				t.Fatalf("request id header = %q", id)
+			}
+			if ms := resp.Header.Get(runtimeapi.HeaderDeadlineMS); len(ms) != 13 {
+				t.Errorf("deadline header %q is not epoch milliseconds", ms)
+			}
+			trailer := http.Header{runtimeapi.HeaderFunctionErrorType: nil, runtimeapi.HeaderFunctionErrorBody: nil}
+			body := &trailerReader{r: bytes.NewReader([]byte(`{"ok":true}`)), trailer: trailer, errType: tt.errType}
+			req, _ := http.NewRequest("POST", "http://"+s.Addr()+"/2018-06-01/runtime/invocation/abc/response", body)
+			req.Trailer = trailer
+			post, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			post.Body.Close()
+			if post.StatusCode != 202 {
+				t.Errorf("status = %d, want 202", post.StatusCode)
+			}
+			if r := <-ch; string(r.Payload) != tt.wantPayload || r.ErrorType != tt.wantType {
+				t.Errorf("result = %s %q, want %s %q", r.Payload, r.ErrorType, tt.wantPayload, tt.wantType)
+			}
+		})
 	}
 }
