@@ -41,9 +41,9 @@ type Config struct {
 	CacheDir string
 	// MaxInstances is the local cap per function (0 = pool.DefaultMaxInstances).
 	MaxInstances int
-	// Terminal receives the functions' output and their START/END/REPORT lines. Give a
-	// *pool.Terminal that Log also writes to, to keep the two in order.
-	Terminal io.Writer
+	// Terminal receives the functions' output and their START/END/REPORT lines; nil discards
+	// them. Let Log write to it too, to keep the two in order.
+	Terminal *pool.Terminal
 	Log      *slog.Logger
 	// Environ is the developer's environment (for AWS credentials and region).
 	Environ []string
@@ -83,7 +83,7 @@ func New(cfg Config) *Server {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Terminal == nil {
-		cfg.Terminal = io.Discard
+		cfg.Terminal = pool.NewTerminal(io.Discard)
 	}
 	region := "us-east-1"
 	for _, k := range []string{"AWS_DEFAULT_REGION=", "AWS_REGION="} {
@@ -93,13 +93,9 @@ func New(cfg Config) *Server {
 			}
 		}
 	}
-	term, ok := cfg.Terminal.(*pool.Terminal)
-	if !ok {
-		term = pool.NewTerminal(cfg.Terminal)
-	}
 	s := &Server{
 		cfg:       cfg,
-		term:      term,
+		term:      cfg.Terminal,
 		region:    region,
 		proj:      cfg.Project,
 		pools:     map[string]*pool.Pool{},

@@ -20,12 +20,7 @@ func (s *Server) serve() {
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
-			select {
-			case <-s.closed:
-				return
-			default:
-			}
-			if errors.Is(err, net.ErrClosed) {
+			if errors.Is(err, net.ErrClosed) { // Close
 				return
 			}
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)

@@ -51,6 +51,14 @@ func (r *rawConn) read() (*http.Response, string) {
 	return resp, string(b)
 }
 
+// getNext is a runtime's GET /next, as sent on the wire.
+const getNext = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n"
+
+// event is an invocation with a second to run.
+func event(id, payload string) *runtimeapi.Invocation {
+	return &runtimeapi.Invocation{RequestID: id, Deadline: time.Now().Add(time.Second), Payload: []byte(payload)}
+}
+
 func listen(t *testing.T) *runtimeapi.Server {
 	t.Helper()
 	s, err := runtimeapi.Listen("Raw")
@@ -66,12 +74,12 @@ func listen(t *testing.T) *runtimeapi.Server {
 func TestOneConnection(t *testing.T) {
 	s := listen(t)
 	results := make(chan runtimeapi.Result, 1)
-	if err := s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{"n":1}`)},
+	if err := s.Start(event("r1", `{"n":1}`),
 		func(r runtimeapi.Result) { results <- r }); err != nil {
 		t.Fatal(err)
 	}
 	rc := dialRaw(t, s)
-	rc.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	rc.send(getNext)
 	resp, body := rc.read()
 	if resp.StatusCode != 200 || body != `{"n":1}` || resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
 		t.Fatalf("next = %d %q %v", resp.StatusCode, body, resp.Header)
@@ -100,9 +108,9 @@ func TestOneConnection(t *testing.T) {
 	}
 
 	// Still the same connection: the next event arrives on it.
-	rc.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	rc.send(getNext)
 	time.AfterFunc(10*time.Millisecond, func() {
-		s.Start(&runtimeapi.Invocation{RequestID: "r2", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`)}, func(runtimeapi.Result) {})
+		s.Start(event("r2", `{}`), func(runtimeapi.Result) {})
 	})
 	if resp, _ := rc.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r2" {
 		t.Fatalf("second event = %v", resp.Header)
@@ -156,12 +164,12 @@ func TestGoneNextGetsNoEvent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := listen(t)
 			gone := dialRaw(t, s)
-			gone.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+			gone.send(getNext)
 			<-s.Ready() // gone is first in line
 			tt.hangUp(t, gone)
 			live := dialRaw(t, s)
-			live.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
-			s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`)}, func(runtimeapi.Result) {})
+			live.send(getNext)
+			s.Start(event("r1", `{}`), func(runtimeapi.Result) {})
 			if resp, _ := live.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
 				t.Fatalf("live connection got %v", resp.Header)
 			}
@@ -178,7 +186,7 @@ func TestConnectionClose(t *testing.T) {
 	rc.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 	<-s.Ready()
 	results := make(chan runtimeapi.Result, 1)
-	s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{"n":1}`)},
+	s.Start(event("r1", `{"n":1}`),
 		func(r runtimeapi.Result) { results <- r })
 	resp, body := rc.read()
 	if resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" || body != `{"n":1}` || !resp.Close {
@@ -202,7 +210,7 @@ func TestConnectionClose(t *testing.T) {
 func TestLargeEventSlowReader(t *testing.T) {
 	s := listen(t)
 	rc := dialRaw(t, s)
-	rc.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	rc.send(getNext)
 	<-s.Ready()
 	payload := []byte(`"` + strings.Repeat("a", runtimeapi.MaxPayload-2) + `"`)
 	started := make(chan error, 1)
@@ -227,7 +235,7 @@ func TestLargeEventSlowReader(t *testing.T) {
 func TestAnswersInOrder(t *testing.T) {
 	s := listen(t)
 	rc := dialRaw(t, s)
-	rc.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	rc.send(getNext)
 	<-s.Ready()
 	hold := make(chan struct{})
 	go s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`),
