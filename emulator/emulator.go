@@ -1,5 +1,8 @@
-// Package emulator composes `devserver run`: it builds each function for the host, keeps a pool
-// of instances per function, and serves the API Gateway front on a local address.
+// Package emulator composes `devserver run`: a registry of the functions being served (each
+// built for the host, with a pool of instances), the fronts that reach them (the API Gateway
+// front today), the dev loop around every front (read-your-writes after a save, build errors on
+// the responses), and the watch loop that plans and applies reloads when sources or the model
+// change. The route model comes from a Source it is handed (config.yaml or a SAM template).
 package emulator
 
 import (
@@ -10,19 +13,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/devserver/devserver/emulator/apigateway"
+	"github.com/devserver/devserver/emulator/console"
+	"github.com/devserver/devserver/emulator/invocation"
 	"github.com/devserver/devserver/emulator/pool"
-	"github.com/devserver/devserver/gobuild"
 	"github.com/devserver/devserver/project"
 )
 
@@ -32,27 +33,51 @@ const CacheDir = ".devserver"
 // AccountID is the account in ARNs and events: AWS's documentation placeholder.
 const AccountID = "123456789012"
 
+// DefaultMaxInstances is the local cap on instances of one function.
+const DefaultMaxInstances = pool.DefaultMaxInstances
+
+// shutdownGrace bounds how long the HTTP servers wait for requests in flight at shutdown.
+const shutdownGrace = 2 * time.Second
+
+// Source loads the route model: from config.yaml, or from a SAM template.
+type Source interface {
+	// Load reads the model (again, after one of its files changed).
+	Load() (*project.Project, error)
+	// Files are the files p was read from: a change to one makes the watcher Load again.
+	Files(p *project.Project) []string
+}
+
+// SourceFunc is a Source whose model comes from one file, p.ConfigFile.
+type SourceFunc func() (*project.Project, error)
+
+// Load calls f.
+func (f SourceFunc) Load() (*project.Project, error) { return f() }
+
+// Files is p.ConfigFile.
+func (f SourceFunc) Files(p *project.Project) []string { return []string{p.ConfigFile} }
+
 // Config holds what `devserver run` was asked for.
 type Config struct {
+	// Project is the model to serve first.
 	Project *project.Project
+	// Source reads the model again when one of its files changes; nil never reloads the model.
+	Source Source
 	// Addr is host:port to listen on; port 0 picks a free one.
 	Addr string
 	// CacheDir is where host builds go; "" means CacheDir inside the project.
 	CacheDir string
-	// MaxInstances is the local cap per function (0 = pool.DefaultMaxInstances).
+	// MaxInstances is the local cap per function (0 = DefaultMaxInstances).
 	MaxInstances int
 	// Terminal receives the functions' output and their START/END/REPORT lines; nil discards
 	// them. Let Log write to it too, to keep the two in order.
-	Terminal *pool.Terminal
+	Terminal *console.Terminal
 	Log      *slog.Logger
 	// Environ is the developer's environment (for AWS credentials and region).
 	Environ []string
 	// Ready is called once the server listens and every function is built.
 	Ready func(addr string)
-	// Reload rebuilds and swaps functions when their sources or the config change.
+	// Reload rebuilds and swaps functions when their sources or the model change.
 	Reload bool
-	// Load says how to read the config again when it changes.
-	Load project.Options
 	// IgnoreDirs are folders the watcher skips besides the cache (package output folders).
 	IgnoreDirs []string
 }
@@ -60,21 +85,14 @@ type Config struct {
 // Server is a running emulator.
 type Server struct {
 	cfg    Config
-	term   *pool.Terminal
+	term   *console.Terminal
 	region string
-	gw     *apigateway.Gateway
-	seq    atomic.Int64
+	reg    *registry
 	gate   gate
-	// draining tracks pools being drained after a swap.
-	draining sync.WaitGroup
-
-	mu        sync.RWMutex
-	proj      *project.Project
-	pools     map[string]*pool.Pool
-	bins      map[string]string
-	buildErrs map[string]*gobuild.Error
-	deps      map[string][]string // function → folders of the local packages it is built from
-	moduleDir string
+	seq    atomic.Int64 // numbers build folders
+	gw     *apigateway.Gateway
+	// handler is the API Gateway front inside the access log and the dev loop.
+	handler http.Handler
 }
 
 // New prepares a server; Run builds and serves.
@@ -83,7 +101,7 @@ func New(cfg Config) *Server {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Terminal == nil {
-		cfg.Terminal = pool.NewTerminal(io.Discard)
+		cfg.Terminal = console.NewTerminal(io.Discard)
 	}
 	region := "us-east-1"
 	for _, k := range []string{"AWS_DEFAULT_REGION=", "AWS_REGION="} {
@@ -93,124 +111,35 @@ func New(cfg Config) *Server {
 			}
 		}
 	}
-	s := &Server{
-		cfg:       cfg,
-		term:      cfg.Terminal,
-		region:    region,
-		proj:      cfg.Project,
-		pools:     map[string]*pool.Pool{},
-		bins:      map[string]string{},
-		buildErrs: map[string]*gobuild.Error{},
-		deps:      map[string][]string{},
-	}
-	s.gw = apigateway.New(apigateway.Config{Invoker: s, Status: s, Reloader: s, Log: cfg.Log, AccountID: AccountID}, cfg.Project)
+	s := &Server{cfg: cfg, term: cfg.Terminal, region: region, reg: newRegistry(cfg.Project)}
+	s.gw = apigateway.New(apigateway.Config{Invoker: invocation.Recording(s.reg), Log: cfg.Log, AccountID: AccountID}, cfg.Project)
+	s.handler = console.AccessLog(cfg.Log, s.devLoop(s.gw))
 	return s
 }
 
-var (
-	_ apigateway.Invoker     = (*Server)(nil)
-	_ apigateway.BuildStatus = (*Server)(nil)
-	_ apigateway.Reloader    = (*Server)(nil)
-)
-
-// WaitReload waits while a change is being rebuilt.
-func (s *Server) WaitReload(ctx context.Context) error { return s.gate.wait(ctx) }
-
-// Invoke runs function through its current pool. (The gateway has already waited for a pending
-// reload, through WaitReload, before it routed the request.)
-func (s *Server) Invoke(ctx context.Context, function string, req pool.Request) (*pool.Response, error) {
-	for {
-		s.mu.RLock()
-		p, berr := s.pools[function], s.buildErrs[function]
-		s.mu.RUnlock()
-		if p == nil {
-			if berr != nil {
-				return nil, &buildFailure{fn: function, err: berr}
-			}
-			return nil, fmt.Errorf("invoke %s: %w", function, ErrUnknownFunction)
-		}
-		resp, err := p.Invoke(ctx, req)
-		// The pool was swapped out between the lookup and the invoke: use its successor.
-		if errors.Is(err, pool.ErrClosed) && s.current(function) != p {
-			continue
-		}
-		return resp, err
-	}
+// Invoke runs function through its current pool.
+func (s *Server) Invoke(ctx context.Context, function string, req invocation.Request) (*invocation.Response, error) {
+	return s.reg.Invoke(ctx, function, req)
 }
-
-func (s *Server) current(function string) *pool.Pool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.pools[function]
-}
-
-// ErrUnknownFunction is an invoke of a function the model does not have.
-var ErrUnknownFunction = errors.New("function not found")
 
 // Stats returns the pool statistics of function.
 func (s *Server) Stats(function string) pool.Stats {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if p := s.pools[function]; p != nil {
+	if p := s.reg.pool(function); p != nil {
 		return p.Stats()
 	}
 	return pool.Stats{}
 }
 
-// Handler is the API Gateway front, for tests and benchmarks that serve it themselves.
-func (s *Server) Handler() http.Handler { return s.gw }
+// FailedBuilds lists the functions whose latest build failed, sorted.
+func (s *Server) FailedBuilds() []string { return s.reg.failedBuilds() }
+
+// Handler is the API Gateway front with the dev loop and the access log around it, for tests and
+// benchmarks that serve it themselves.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Build builds every function and makes its pool. A compile error is a *gobuild.Error.
 func (s *Server) Build(ctx context.Context) error {
-	fns := s.cfg.Project.Functions
-	bins := make([]string, len(fns))
-	g, gctx := errgroup.WithContext(ctx)
-	for i, f := range fns {
-		g.Go(func() error {
-			bin, err := s.build(gctx, f)
-			bins[i] = bin
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range fns {
-		s.pools[f.Name] = s.newPool(f, bins[i])
-		s.bins[f.Name] = bins[i]
-	}
-	return nil
-}
-
-func (s *Server) newPool(f *project.Function, bin string) *pool.Pool {
-	return pool.New(pool.Config{
-		Function:     f,
-		Binary:       bin,
-		MaxInstances: s.cfg.MaxInstances,
-		Region:       s.region,
-		Account:      AccountID,
-		Environ:      s.cfg.Environ,
-		Terminal:     s.term,
-		Log:          s.cfg.Log,
-	})
-}
-
-// build compiles f into a fresh folder of the cache, so that a running build is never replaced
-// under its instances.
-func (s *Server) build(ctx context.Context, f *project.Function) (string, error) {
-	p := s.project()
-	out := filepath.Join(s.cacheDir(), "build", f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
-	began := time.Now()
-	s.term.Line("", fmt.Sprintf("building %s (%s)…", f.Name, f.Source))
-	err := gobuild.Build(ctx, gobuild.Options{Dir: p.Dir, Package: f.Dir, Output: out})
-	if err != nil {
-		os.RemoveAll(filepath.Dir(out))
-		return "", err
-	}
-	s.term.Line("", fmt.Sprintf("built %s in %s", f.Name, time.Since(began).Round(time.Millisecond)))
-	return out, nil
+	return s.apply(ctx, s.cfg.Project, plan{rebuild: s.cfg.Project.Functions}, nil, true)
 }
 
 func (s *Server) cacheDir() string {
@@ -221,36 +150,21 @@ func (s *Server) cacheDir() string {
 }
 
 // Run builds the functions, serves until ctx is done, then shuts down: the HTTP server first
-// (bounded), then every instance.
+// (bounded), then every instance, old or new, within the pool's grace period.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.term.Flush()
+	defer s.Close()
 	if err := s.Build(ctx); err != nil {
 		return err
 	}
-	defer s.Close()
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
-	srv := &http.Server{Handler: s.gw, ReadHeaderTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("serve: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			srv.Close()
-		}
-		return nil
-	})
+	serve(gctx, g, ln, s.handler)
 	if s.cfg.Reload {
 		if err := s.startWatching(gctx, g); err != nil {
 			cancel()
@@ -264,24 +178,29 @@ func (s *Server) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
-// Close stops every function instance.
+// serve runs one front on ln in g until ctx is done, then shuts it down within shutdownGrace.
+func serve(ctx context.Context, g *errgroup.Group, ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
+		return nil
+	})
+}
+
+// Close stops every function instance, those of retired builds included, and deletes this run's
+// builds.
 func (s *Server) Close() {
-	s.mu.Lock()
-	pools := s.pools
-	s.pools = map[string]*pool.Pool{}
-	s.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, p := range pools {
-		wg.Go(p.Close)
-	}
-	wg.Wait()
-	s.draining.Wait()
-	// The builds are this run's alone (retired ones are deleted as they go): leave the cache tidy.
-	s.mu.Lock()
-	for name, bin := range s.bins {
-		os.RemoveAll(filepath.Dir(bin))
-		delete(s.bins, name)
-	}
-	s.mu.Unlock()
+	s.reg.close()
 	s.term.Flush()
 }

@@ -1,7 +1,6 @@
 package emulator_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,39 +12,30 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/devserver/devserver/emulator"
-	"github.com/devserver/devserver/emulator/pool"
+	"github.com/devserver/devserver/emulator/console"
+	"github.com/devserver/devserver/internal/testkit"
 	"github.com/devserver/devserver/project"
 )
 
 // syncBuffer collects the terminal output of a test server. String flushes the terminal first,
 // so that a test sees every line written before it looks.
 type syncBuffer struct {
-	term *pool.Terminal
-	mu   sync.Mutex
-	buf  bytes.Buffer
+	term *console.Terminal
+	testkit.Buffer
 }
 
 func newSyncBuffer() *syncBuffer {
 	b := &syncBuffer{}
-	b.term = pool.NewTerminal(b)
+	b.term = console.NewTerminal(&b.Buffer)
 	return b
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
 }
 
 func (b *syncBuffer) String() string {
 	b.term.Flush()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return b.Buffer.String()
 }
 
 type testServer struct {

@@ -3,17 +3,14 @@ package emulator_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+	"github.com/devserver/devserver/internal/testkit"
+)
 
 const routesConfig = `
 app_name: pets
@@ -90,38 +87,7 @@ func TestGoldenEvents(t *testing.T) {
 			}
 			got := masked(t, body.Bytes())
 			golden := filepath.Join("testdata", "golden", tt.name+".json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden (run go test -update): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("event differs from %s (run with -update to accept):\n%s", golden, lineDiff(string(want), string(got)))
-			}
+			testkit.Golden(t, golden, got)
 		})
 	}
-}
-
-// lineDiff shows the lines that differ, for a readable failure.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  - %s\n  + %s\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
 }

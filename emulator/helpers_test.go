@@ -1,5 +1,7 @@
 package emulator_test
 
-import "github.com/devserver/devserver/emulator/pool"
+import "github.com/devserver/devserver/emulator/invocation"
 
-func poolRequest(payload string) pool.Request { return pool.Request{Payload: []byte(payload)} }
+func poolRequest(payload string) invocation.Request {
+	return invocation.Request{Payload: []byte(payload)}
+}

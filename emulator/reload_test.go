@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/devserver/devserver/emulator"
+	"github.com/devserver/devserver/internal/testkit"
 	"github.com/devserver/devserver/project"
 )
 
@@ -55,28 +56,10 @@ routes:
   - {method: GET, path: /b, function: B}
 `
 
-// project writes a throwaway project in the main module's name (go.mod and go.sum copied).
+// newProject writes a throwaway project in the main module's name (go.mod and go.sum copied).
 func newProject(t *testing.T, files map[string]string) string {
 	t.Helper()
-	dir, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"go.mod", "go.sum"} {
-		b, err := os.ReadFile(filepath.Join("..", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[f] = string(b)
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return testkit.Module(t, files)
 }
 
 type reloading struct {
@@ -102,7 +85,7 @@ func serve(t *testing.T, dir string) *reloading {
 		Terminal: term.term,
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Reload:   true,
-		Load:     opts,
+		Source:   emulator.SourceFunc(func() (*project.Project, error) { return project.Load(opts) }),
 		Ready:    func(addr string) { ready <- addr },
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -268,7 +251,7 @@ func TestReloadLeaks(t *testing.T) {
 	r.waitFor(t, "/a", "n1")
 	count := func() (int, int, int) {
 		fds, _ := os.ReadDir("/proc/self/fd")
-		return runtime.NumGoroutine(), len(fds), len(childrenOf(os.Getpid()))
+		return runtime.NumGoroutine(), len(fds), len(testkit.Children(os.Getpid()))
 	}
 	// Settle: retired pools drain in the background.
 	settled := func(g0, f0, c0 int) (int, int, int) {
@@ -295,26 +278,4 @@ func TestReloadLeaks(t *testing.T) {
 	if c0 != 1 {
 		t.Errorf("%d function instances running, want 1 (A's, warmed by its reload; B never ran)", c0)
 	}
-}
-
-// childrenOf lists the live processes whose parent is pid.
-func childrenOf(pid int) []int {
-	var out []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(stat)
-		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) && fields[0] != "Z" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -2,7 +2,6 @@ package packager
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"io"
@@ -12,11 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/devserver/devserver/internal/testkit"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -159,7 +158,7 @@ func startMoto(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var output lockedBuffer
+	var output testkit.Buffer
 	cmd.Stdout = &output
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start moto_server: %v", err)
@@ -201,22 +200,4 @@ func md5File(t *testing.T, path string) string {
 	t.Helper()
 	sum := md5.Sum(readFile(t, path))
 	return hex.EncodeToString(sum[:])
-}
-
-// lockedBuffer collects a child's output from the reading goroutine for the test to show.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -8,11 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devserver/devserver/internal/testkit"
 )
 
 // devserverBin is the real binary, built once for the command-line tests.
@@ -47,25 +48,22 @@ func repoRoot(t *testing.T) string {
 // copySample makes a throwaway project with the sample, go.mod and go.sum.
 func copySample(t *testing.T) string {
 	t.Helper()
-	root, dir := repoRoot(t), t.TempDir()
-	for _, f := range []string{"go.mod", "go.sum", "config.yaml", "sample/main.go"} {
+	root, files := repoRoot(t), map[string]string{}
+	for _, f := range []string{"config.yaml", "sample/main.go"} {
 		b, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755)
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		files[f] = string(b)
 	}
-	return dir
+	return testkit.Module(t, files)
 }
 
 // running is a devserver run process.
 type running struct {
 	cmd    *exec.Cmd
 	url    string
-	output *lockedBuffer
+	output *testkit.Buffer
 	lines  chan string
 }
 
@@ -82,7 +80,7 @@ func startRun(t *testing.T, dir string, args ...string) *running {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &running{cmd: cmd, output: &lockedBuffer{}, lines: make(chan string, 1000)}
+	r := &running{cmd: cmd, output: &testkit.Buffer{}, lines: make(chan string, 1000)}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -128,38 +126,6 @@ func httpGet(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// children lists the processes whose parent is pid.
-func children(pid int) []int {
-	var out []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...
-		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func alive(pid int) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(stat)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(fields) > 0 && fields[0] != "Z"
-}
-
 func TestRunSample(t *testing.T) {
 	r := startRun(t, repoRoot(t))
 	if status, body := httpGet(t, r.url+"/"); status != 200 || body != `{"hello":"world"}` {
@@ -171,7 +137,7 @@ func TestRunSample(t *testing.T) {
 	if status, body := httpGet(t, r.url+"/nope"); status != 403 || body != `{"message":"Missing Authentication Token"}` {
 		t.Errorf("GET /nope = %d %s", status, body)
 	}
-	kids := children(r.cmd.Process.Pid)
+	kids := testkit.Children(r.cmd.Process.Pid)
 	if len(kids) == 0 {
 		t.Fatal("no function instance is running after a request")
 	}
@@ -189,7 +155,7 @@ func TestRunSample(t *testing.T) {
 	}
 	t.Logf("shut down in %s", time.Since(began))
 	for _, k := range kids {
-		if alive(k) {
+		if testkit.Alive(k) {
 			t.Errorf("function instance %d outlived devserver", k)
 		}
 	}

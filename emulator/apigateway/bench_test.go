@@ -5,14 +5,14 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/devserver/devserver/emulator/pool"
+	"github.com/devserver/devserver/emulator/invocation"
 	"github.com/devserver/devserver/project"
 )
 
 type instant struct{}
 
-func (instant) Invoke(context.Context, string, pool.Request) (*pool.Response, error) {
-	return &pool.Response{Payload: []byte(`{"statusCode":200,"headers":{"Content-Type":"application/json"},"multiValueHeaders":null,"body":"{\"hello\":\"world\"}"}`)}, nil
+func (instant) Invoke(context.Context, string, invocation.Request) (*invocation.Response, error) {
+	return &invocation.Response{Payload: []byte(`{"statusCode":200,"headers":{"Content-Type":"application/json"},"multiValueHeaders":null,"body":"{\"hello\":\"world\"}"}`)}, nil
 }
 
 // BenchmarkGatewayOverhead is the gateway's own work per request: routing, the event, the

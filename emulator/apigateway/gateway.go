@@ -11,47 +11,23 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/devserver/devserver/emulator/pool"
+	"github.com/devserver/devserver/emulator/invocation"
 	"github.com/devserver/devserver/project"
 )
+
+// front names this front on an invocation.Exchange.
+const front = "apigateway"
 
 // MaxRequestBody is API Gateway's payload limit (10 MB).
 const MaxRequestBody = 10 << 20
 
-// Invoker runs a function synchronously.
-type Invoker interface {
-	Invoke(ctx context.Context, function string, req pool.Request) (*pool.Response, error)
-}
-
-// BuildError is what an Invoker returns when the function has no good build to run.
-type BuildError interface {
-	error
-	Function() string
-	CompilerOutput() string
-}
-
-// BuildStatus reports functions whose latest build failed while an older one still serves.
-type BuildStatus interface {
-	FailedBuilds() []string
-}
-
-// Reloader holds requests back while a change to the code or the routes is being applied.
-type Reloader interface {
-	WaitReload(ctx context.Context) error
-}
-
 // Config holds what the gateway needs besides the route model.
 type Config struct {
-	Invoker Invoker
-	// Reloader, when set, is waited for before a request is routed (read-your-writes).
-	Reloader Reloader
-	// Status, when set, adds X-Devserver-Build-Error to every response while a build is broken.
-	Status BuildStatus
-	Log    *slog.Logger
+	Invoker invocation.Invoker
+	Log     *slog.Logger
 	// AccountID goes into requestContext.accountId.
 	AccountID string
 	// Now is the clock; nil means time.Now.
@@ -105,34 +81,22 @@ func apiID(app string) string {
 
 // ServeHTTP answers one request as API Gateway would.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if rl := g.cfg.Reloader; rl != nil {
-		if err := rl.WaitReload(r.Context()); err != nil {
-			return // the client went away while the change was being built
-		}
-	}
 	start := g.cfg.Now()
 	t := g.table.Load()
-	rec := &record{method: r.Method, path: r.URL.Path, requestID: pool.NewRequestID()}
+	rec := &record{requestID: invocation.NewRequestID(), ex: invocation.ExchangeFrom(r.Context())}
 	rec.traceID = traceRoot(start, rec.requestID)
 	g.restHeaders(w, rec)
-	if s := g.cfg.Status; s != nil {
-		if failed := s.FailedBuilds(); len(failed) > 0 {
-			w.Header().Set("X-Devserver-Build-Error", strings.Join(failed, ", "))
-		}
-	}
 	g.serveREST(w, r, t, rec, start)
-	g.cfg.Log.Info("request", "method", rec.method, "path", rec.path, "status", rec.status,
-		"duration", time.Since(start).Round(time.Microsecond), "function", rec.function, "requestId", rec.requestID)
 }
 
-// record is what the access log says about a request.
+// record is what the gateway knows about one request as it goes.
 type record struct {
-	method, path, function, requestID, traceID string
-	status                                     int
+	requestID, traceID string
+	ex                 *invocation.Exchange
 }
 
 // errorBody writes an API Gateway error response.
-func errorBody(w http.ResponseWriter, rec *record, status int, errorType, msg string) {
+func errorBody(w http.ResponseWriter, status int, errorType, msg string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	if errorType != "" {
@@ -140,12 +104,11 @@ func errorBody(w http.ResponseWriter, rec *record, status int, errorType, msg st
 	}
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `{"message":%q}`, msg)
-	rec.status = status
 }
 
 // invoke calls the function and waits at most timeout: like API Gateway, it stops waiting at the
 // integration timeout (timedOut) while the function itself runs on to its own end.
-func (g *Gateway) invoke(r *http.Request, function string, req pool.Request, timeout time.Duration) (resp *pool.Response, timedOut bool, err error) {
+func (g *Gateway) invoke(r *http.Request, function string, req invocation.Request, timeout time.Duration) (resp *invocation.Response, timedOut bool, err error) {
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	resp, err = g.cfg.Invoker.Invoke(ctx, function, req)

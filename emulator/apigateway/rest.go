@@ -18,7 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/devserver/devserver/emulator/pool"
+	"github.com/devserver/devserver/emulator/invocation"
 )
 
 // restEvent is the payload 1.0 event. It embeds the aws-lambda-go type and overrides the two
@@ -67,57 +67,53 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request, t *table, re
 		m, ok = t.router.lookup(r.Method, escaped)
 	}
 	if !ok {
-		errorBody(w, rec, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		rec.ex.Routed(front, rec.requestID, "")
+		errorBody(w, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
 		return
 	}
-	rec.function = m.route.Function
+	rec.ex.Routed(front, rec.requestID, m.route.Key())
 	if r.ContentLength > MaxRequestBody {
-		errorBody(w, rec, http.StatusRequestEntityTooLarge, "", "Request Entity Too Large")
+		errorBody(w, http.StatusRequestEntityTooLarge, "", "Request Entity Too Large")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody+1))
 	if err != nil {
-		errorBody(w, rec, http.StatusBadRequest, "", "Bad Request")
+		errorBody(w, http.StatusBadRequest, "", "Bad Request")
 		return
 	}
 	if len(body) > MaxRequestBody {
-		errorBody(w, rec, http.StatusRequestEntityTooLarge, "", "Request Entity Too Large")
+		errorBody(w, http.StatusRequestEntityTooLarge, "", "Request Entity Too Large")
 		return
 	}
 	ev := g.restEvent(r, t, m, path, body, rec.requestID, rec.traceID, start)
 	payload, err := json.Marshal(ev)
 	if err != nil {
-		errorBody(w, rec, http.StatusInternalServerError, "", "Internal server error")
+		errorBody(w, http.StatusInternalServerError, "", "Internal server error")
 		return
 	}
-	resp, timedOut, err := g.invoke(r, m.route.Function, pool.Request{Payload: payload, TraceID: rec.traceID + ";Sampled=0"}, time.Duration(t.proj.API.TimeoutMS)*time.Millisecond)
+	resp, timedOut, err := g.invoke(r, m.route.Function, invocation.Request{Payload: payload, TraceID: rec.traceID + ";Sampled=0"}, time.Duration(t.proj.API.TimeoutMS)*time.Millisecond)
 	if timedOut {
-		errorBody(w, rec, http.StatusGatewayTimeout, "", "Endpoint request timed out")
+		errorBody(w, http.StatusGatewayTimeout, "", "Endpoint request timed out")
 		return
 	}
-	var buildErr BuildError
 	switch {
-	case errors.As(err, &buildErr):
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusBadGateway)
-		io.WriteString(w, buildErr.CompilerOutput()) //nolint:errcheck // client gone.
-		rec.status = http.StatusBadGateway
-		return
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		rec.status = 499 // the client went away: nobody to answer
-		return
+		return // the client went away: nobody to answer
 	case err != nil:
 		// Throttled, too large, or the function is gone: API Gateway's "invoke rejected" answer.
-		g.cfg.Log.Warn("invoke failed", "function", m.route.Function, "err", err)
-		errorBody(w, rec, http.StatusInternalServerError, "", "Internal server error")
+		// (A function with no good build is the dev loop's to answer.)
+		if !errors.As(err, new(*invocation.BuildError)) {
+			g.cfg.Log.Warn("invoke failed", "function", m.route.Function, "err", err)
+		}
+		errorBody(w, http.StatusInternalServerError, "", "Internal server error")
 		return
 	case resp.FunctionError != "":
-		errorBody(w, rec, http.StatusBadGateway, "", "Internal server error")
+		errorBody(w, http.StatusBadGateway, "", "Internal server error")
 		return
 	}
-	if !writeRESTResponse(w, r, resp.Payload, t.proj.API.BinaryMediaTypes, rec) {
+	if !writeRESTResponse(w, r, resp.Payload, t.proj.API.BinaryMediaTypes) {
 		g.cfg.Log.Warn("malformed Lambda proxy response", "function", m.route.Function, "response", truncate(resp.Payload, 200))
-		errorBody(w, rec, http.StatusBadGateway, "", "Internal server error")
+		errorBody(w, http.StatusBadGateway, "", "Internal server error")
 	}
 }
 
@@ -220,7 +216,7 @@ type restResponse struct {
 }
 
 // writeRESTResponse writes the function's answer, or reports false if it is malformed.
-func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, binaryTypes []string, rec *record) bool {
+func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, binaryTypes []string) bool {
 	payload = bytes.TrimSpace(payload)
 	if len(payload) == 0 || payload[0] != '{' {
 		return false
@@ -276,7 +272,6 @@ func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, b
 	out.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body) //nolint:errcheck // client gone.
-	rec.status = status
 	return true
 }
 

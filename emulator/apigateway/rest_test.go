@@ -46,7 +46,7 @@ func TestWriteRESTResponse(t *testing.T) {
 			if tt.accept != "" {
 				r.Header.Set("Accept", tt.accept)
 			}
-			ok := writeRESTResponse(w, r, []byte(tt.payload), tt.binary, &record{})
+			ok := writeRESTResponse(w, r, []byte(tt.payload), tt.binary)
 			if ok != tt.ok {
 				t.Fatalf("ok = %v, want %v", ok, tt.ok)
 			}

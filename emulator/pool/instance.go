@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/devserver/devserver/emulator/invocation"
 	"github.com/devserver/devserver/emulator/runtimeapi"
 )
 
@@ -35,17 +36,17 @@ type instance struct {
 	peakRead atomic.Int64 // UnixNano of the last read of status
 
 	mu      sync.Mutex
-	current *invocation
+	current *call
 	cold    bool // the next invocation is the first: report Init Duration
 }
 
-type invocation struct {
+type call struct {
 	id      string
 	start   time.Time
 	timer   *time.Timer
 	done    chan struct{}
 	once    sync.Once
-	resp    Response
+	resp    invocation.Response
 	retry   bool
 	state   atomic.Int32 // waiting, settled or abandoned
 	started atomic.Bool  // START is logged
@@ -61,7 +62,7 @@ const (
 
 // initFailure is a function that could not start: its main exited, reported an init error, or
 // took longer than the init limit. The invocation fails with resp.
-type initFailure struct{ resp Response }
+type initFailure struct{ resp invocation.Response }
 
 func (e *initFailure) Error() string { return "init " + e.resp.FunctionError }
 
@@ -111,7 +112,7 @@ func (p *Pool) launch() (*instance, error) {
 	}
 	inst := &instance{p: p, api: api, exited: make(chan struct{}), cold: true}
 	inst.out = &lineWriter{term: p.cfg.Terminal, prefix: "[" + p.name + "] ", owner: inst}
-	stream := time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + strings.ReplaceAll(NewRequestID(), "-", "")
+	stream := time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + strings.ReplaceAll(invocation.NewRequestID(), "-", "")
 	cmd := exec.Command(p.cfg.Binary)
 	cmd.Dir = filepath.Dir(p.cfg.Binary)
 	cmd.Env = append(p.env[:len(p.env):len(p.env)], "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "AWS_LAMBDA_LOG_STREAM_NAME="+stream)
@@ -153,15 +154,15 @@ func (p *Pool) launch() (*instance, error) {
 		inst.kill()
 		<-inst.exited
 		msg := fmt.Sprintf("Init phase timed out after %.2f seconds", initTimeout.Seconds())
-		return nil, &initFailure{resp: Response{Payload: runtimeapi.ErrorDoc("Sandbox.Timedout", msg), FunctionError: "Sandbox.Timedout"}}
+		return nil, &initFailure{resp: invocation.Response{Payload: invocation.ErrorDoc("Sandbox.Timedout", msg), FunctionError: "Sandbox.Timedout"}}
 	}
 }
 
 // exitResponse describes an instance that ended: the runtime's init error if it sent one,
 // else Runtime.ExitError with the exit status and the process's last output.
-func (inst *instance) exitResponse(requestID string) Response {
+func (inst *instance) exitResponse(requestID string) invocation.Response {
 	if r, ok := inst.api.InitError(); ok {
-		return Response{RequestID: requestID, Payload: r.Payload, FunctionError: r.ErrorType}
+		return invocation.Response{RequestID: requestID, Payload: r.Payload, FunctionError: r.ErrorType}
 	}
 	status := "signal: killed"
 	if ps := inst.cmd.ProcessState; ps != nil {
@@ -179,7 +180,7 @@ func (inst *instance) exitResponse(requestID string) Response {
 	if tail := strings.TrimSpace(inst.out.Tail()); tail != "" {
 		msg += "\n" + tail
 	}
-	return Response{RequestID: requestID, Payload: runtimeapi.ErrorDoc("Runtime.ExitError", msg), FunctionError: "Runtime.ExitError"}
+	return invocation.Response{RequestID: requestID, Payload: invocation.ErrorDoc("Runtime.ExitError", msg), FunctionError: "Runtime.ExitError"}
 }
 
 // wait reaps the process and settles whatever it was doing.
@@ -198,7 +199,7 @@ func (inst *instance) wait() {
 		inst.mu.Unlock()
 		if inv != nil {
 			if !delivered && inst.served.Load() {
-				inst.finish(inv, Response{}, true)
+				inst.finish(inv, invocation.Response{}, true)
 			} else {
 				inst.finish(inv, inst.exitResponse(inv.id), false)
 			}
@@ -209,13 +210,13 @@ func (inst *instance) wait() {
 
 // invoke runs req on the instance and waits for the outcome. retry means the instance went
 // away before the runtime received the event.
-func (inst *instance) invoke(ctx context.Context, req Request) (*Response, bool, error) {
+func (inst *instance) invoke(ctx context.Context, req invocation.Request) (*invocation.Response, bool, error) {
 	p := inst.p
 	now := time.Now()
-	inv := &invocation{id: NewRequestID(), start: now, done: make(chan struct{})}
+	inv := &call{id: invocation.NewRequestID(), start: now, done: make(chan struct{})}
 	traceID := req.TraceID
 	if traceID == "" {
-		traceID = NewTraceID(now)
+		traceID = invocation.NewTraceID(now)
 	}
 	timeout := time.Duration(p.cfg.Function.TimeoutSec) * time.Second
 	inst.mu.Lock()
@@ -232,11 +233,11 @@ func (inst *instance) invoke(ctx context.Context, req Request) (*Response, bool,
 		Payload:         req.Payload,
 		Delivered:       func() { inst.logStart(inv) },
 	}, func(r runtimeapi.Result) {
-		inst.finish(inv, Response{RequestID: inv.id, Payload: r.Payload, FunctionError: r.ErrorType}, false)
+		inst.finish(inv, invocation.Response{RequestID: inv.id, Payload: r.Payload, FunctionError: r.ErrorType}, false)
 	})
 	if err != nil {
 		// The process exited (wait closed the API) before the event was queued: it never ran.
-		inst.finish(inv, Response{}, true)
+		inst.finish(inv, invocation.Response{}, true)
 	}
 	select {
 	case <-inv.done:
@@ -254,13 +255,13 @@ func (inst *instance) invoke(ctx context.Context, req Request) (*Response, bool,
 
 // logStart writes the START line once, when the runtime takes the event (an event that never
 // reached a runtime is retried elsewhere and gets its START there).
-func (inst *instance) logStart(inv *invocation) {
+func (inst *instance) logStart(inv *call) {
 	if inv.started.CompareAndSwap(false, true) {
 		inst.logLine(inv, "START RequestId: "+inv.id+" Version: $LATEST")
 	}
 }
 
-func (inst *instance) timedOut(inv *invocation) {
+func (inst *instance) timedOut(inv *call) {
 	if open, _ := inst.api.Abort(inv.id); !open {
 		return
 	}
@@ -270,11 +271,11 @@ func (inst *instance) timedOut(inv *invocation) {
 	secs := fmt.Sprintf("%.2f", float64(inst.p.cfg.Function.TimeoutSec))
 	inst.logLine(inv, time.Now().UTC().Format("2006-01-02T15:04:05.000Z")+" "+inv.id+" Task timed out after "+secs+" seconds")
 	msg := "RequestId: " + inv.id + " Error: Task timed out after " + secs + " seconds"
-	inst.finish(inv, Response{RequestID: inv.id, Payload: runtimeapi.ErrorDoc("Sandbox.Timedout", msg), FunctionError: "Sandbox.Timedout"}, false)
+	inst.finish(inv, invocation.Response{RequestID: inv.id, Payload: invocation.ErrorDoc("Sandbox.Timedout", msg), FunctionError: "Sandbox.Timedout"}, false)
 }
 
 // finish settles inv once: END and REPORT lines, the instance back to the pool, the caller woken.
-func (inst *instance) finish(inv *invocation, resp Response, retry bool) {
+func (inst *instance) finish(inv *call, resp invocation.Response, retry bool) {
 	inv.once.Do(func() {
 		inv.timer.Stop()
 		inst.mu.Lock()
@@ -286,9 +287,11 @@ func (inst *instance) finish(inv *invocation, resp Response, retry bool) {
 			inst.logStart(inv)
 			dur := time.Since(inv.start)
 			ms := float64(dur.Microseconds()) / 1000
+			resp.Report = invocation.Report{Duration: dur, BilledMS: int(math.Ceil(ms)), MemoryMB: inst.p.cfg.Function.MemoryMB, MaxMemoryMB: inst.maxMemoryMB()}
 			report := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
-				inv.id, ms, int(math.Ceil(ms)), inst.p.cfg.Function.MemoryMB, inst.maxMemoryMB())
+				inv.id, ms, resp.Report.BilledMS, resp.Report.MemoryMB, resp.Report.MaxMemoryMB)
 			if cold {
+				resp.Report.InitDuration = inst.initDur
 				report += fmt.Sprintf("\tInit Duration: %.2f ms", float64(inst.initDur.Microseconds())/1000)
 			}
 			inst.logLine(inv, "END RequestId: "+inv.id, report)
@@ -308,7 +311,7 @@ func (inst *instance) finish(inv *invocation, resp Response, retry bool) {
 }
 
 // logLine writes platform lines to the terminal and to the invocation's log.
-func (inst *instance) logLine(inv *invocation, lines ...string) {
+func (inst *instance) logLine(inv *call, lines ...string) {
 	inst.p.cfg.Terminal.Line(inst.out.prefix, lines...)
 	inst.out.mu.Lock()
 	for _, l := range lines {

@@ -5,8 +5,6 @@ package pool
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,17 +16,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/devserver/devserver/emulator/runtimeapi"
+	"github.com/devserver/devserver/emulator/console"
+	"github.com/devserver/devserver/emulator/invocation"
 	"github.com/devserver/devserver/project"
 )
 
-// Errors Invoke returns when it rejects an invocation; Lambda's Invoke API answers these with
-// TooManyRequestsException (429) and RequestTooLargeException (413).
-var (
-	ErrThrottled       = errors.New("invoke: rate exceeded (reserved concurrency reached)")
-	ErrRequestTooLarge = errors.New("invoke: request payload larger than 6291556 bytes")
-	ErrClosed          = errors.New("invoke: function pool is shut down")
-)
+// ErrClosed is an invoke of a pool that has shut down (a reload replaced it, or devserver is
+// stopping).
+var ErrClosed = errors.New("invoke: function pool is shut down")
 
 // DefaultMaxInstances is the local cap on instances of one function.
 const DefaultMaxInstances = 10
@@ -50,26 +45,8 @@ type Config struct {
 	Region, Account string
 	// Environ is the developer's environment; only AWS credentials are taken from it.
 	Environ  []string
-	Terminal *Terminal
+	Terminal *console.Terminal
 	Log      *slog.Logger
-}
-
-// Request is one synchronous invocation.
-type Request struct {
-	Payload         []byte
-	TraceID         string
-	ClientContext   string
-	CognitoIdentity string
-}
-
-// Response is the outcome of an invocation the function ran (or failed to run).
-type Response struct {
-	RequestID string
-	Payload   []byte
-	// FunctionError is the errorType when the function failed ("Runtime.ExitError", "Sandbox.Timedout", ...).
-	FunctionError string
-	// Log is this invocation's log: START, the function's output, END, REPORT.
-	Log string
 }
 
 // Stats is a snapshot of the pool.
@@ -170,9 +147,9 @@ func (p *Pool) Stats() Stats {
 
 // Invoke runs one invocation and waits for it. When ctx ends first, Invoke returns ctx.Err()
 // but the function runs on to its own end or timeout, as on Lambda behind API Gateway.
-func (p *Pool) Invoke(ctx context.Context, req Request) (*Response, error) {
-	if len(req.Payload) > runtimeapi.MaxPayload {
-		return nil, ErrRequestTooLarge
+func (p *Pool) Invoke(ctx context.Context, req invocation.Request) (*invocation.Response, error) {
+	if len(req.Payload) > invocation.MaxPayload {
+		return nil, invocation.ErrRequestTooLarge
 	}
 	p.mu.Lock()
 	if p.closed {
@@ -181,7 +158,7 @@ func (p *Pool) Invoke(ctx context.Context, req Request) (*Response, error) {
 	}
 	if r := p.cfg.Function.ReservedConcurrency; r > 0 && p.inflight >= r {
 		p.mu.Unlock()
-		return nil, ErrThrottled
+		return nil, invocation.ErrThrottled
 	}
 	p.inflight++
 	p.mu.Unlock()
@@ -225,7 +202,7 @@ func (p *Pool) done() {
 }
 
 // Warm starts one instance and leaves it idle, so that the first request is not a cold start.
-func (p *Pool) Warm() (*Response, error) {
+func (p *Pool) Warm() (*invocation.Response, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -391,30 +368,4 @@ func (p *Pool) dismissWaiters() {
 		ch <- grant{closed: true}
 	}
 	p.waiters = nil
-}
-
-// NewRequestID returns a random UUID, the shape of Lambda and API Gateway request ids.
-func NewRequestID() string {
-	var b [16]byte
-	rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read never fails.
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
-}
-
-// NewTraceID returns an X-Ray trace header value, as Lambda passes in Lambda-Runtime-Trace-Id.
-func NewTraceID(now time.Time) string {
-	var b [20]byte
-	rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read never fails.
-	return fmt.Sprintf("Root=1-%08x-%x;Parent=%x;Sampled=0", now.Unix(), b[:12], b[12:])
 }

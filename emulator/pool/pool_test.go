@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devserver/devserver/emulator/console"
+	"github.com/devserver/devserver/emulator/invocation"
 	"github.com/devserver/devserver/emulator/pool"
 	"github.com/devserver/devserver/gobuild"
 	"github.com/devserver/devserver/project"
@@ -26,7 +28,7 @@ func newPool(t *testing.T, initMS string, maxInstances, timeoutSec int) *pool.Po
 		MaxInstances: maxInstances,
 		Region:       "us-east-1",
 		Account:      "123456789012",
-		Terminal:     pool.NewTerminal(io.Discard),
+		Terminal:     console.NewTerminal(io.Discard),
 	})
 }
 
@@ -36,7 +38,7 @@ func TestCloseDuringColdStart(t *testing.T) {
 	p := newPool(t, "800", 0, 5)
 	done := make(chan error, 1)
 	go func() {
-		_, err := p.Invoke(context.Background(), pool.Request{Payload: []byte(`{"MS":0}`)})
+		_, err := p.Invoke(context.Background(), invocation.Request{Payload: []byte(`{"MS":0}`)})
 		done <- err
 	}()
 	time.Sleep(200 * time.Millisecond) // inside the 800 ms init
@@ -68,7 +70,7 @@ func TestDrainDismissesWaiters(t *testing.T) {
 	ended := make([]time.Time, 3)
 	for i := range 3 {
 		wg.Go(func() {
-			resp, err := p.Invoke(context.Background(), pool.Request{Payload: []byte(`{"MS":600}`)})
+			resp, err := p.Invoke(context.Background(), invocation.Request{Payload: []byte(`{"MS":600}`)})
 			results[i], ended[i] = err, time.Now()
 			if resp != nil {
 				outs[i] = string(resp.Payload)
@@ -107,7 +109,7 @@ func TestTimeoutKillsOnlyItsInvocation(t *testing.T) {
 	defer p.Close()
 	for i := range 4 {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		resp, err := p.Invoke(ctx, pool.Request{Payload: []byte(`{"MS":995}`)})
+		resp, err := p.Invoke(ctx, invocation.Request{Payload: []byte(`{"MS":995}`)})
 		cancel()
 		if err != nil {
 			t.Fatalf("invoke %d: %v (hung or failed)", i, err)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/devserver/devserver/emulator/invocation"
 )
 
 // serve accepts runtime connections until Close. Like net/http's server, it waits and tries
@@ -166,7 +168,7 @@ func (rw *conn) write(p []byte) bool {
 
 // fail answers with the Runtime API's error document.
 func (rw *conn) fail(status int, errorType, msg string) bool {
-	return rw.respond(status, errorDoc(errorType, msg), "Content-Type", contentJSON)
+	return rw.respond(status, invocation.ErrorDoc(errorType, msg), "Content-Type", contentJSON)
 }
 
 // accepted answers 202 with the Runtime API's StatusResponse.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devserver/devserver/emulator/invocation"
 	"github.com/devserver/devserver/emulator/runtimeapi"
 )
 
@@ -212,7 +213,7 @@ func TestLargeEventSlowReader(t *testing.T) {
 	rc := dialRaw(t, s)
 	rc.send(getNext)
 	<-s.Ready()
-	payload := []byte(`"` + strings.Repeat("a", runtimeapi.MaxPayload-2) + `"`)
+	payload := []byte(`"` + strings.Repeat("a", invocation.MaxPayload-2) + `"`)
 	started := make(chan error, 1)
 	go func() {
 		started <- s.Start(&runtimeapi.Invocation{RequestID: "big", Deadline: time.Now().Add(time.Minute), Payload: payload}, func(runtimeapi.Result) {})

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/devserver/devserver/emulator/invocation"
 )
 
 // Paths of the Runtime API.
@@ -89,10 +91,10 @@ func (s *Server) handleResponse(rw *conn, req *http.Request, id string) bool {
 	if c == nil {
 		return ok
 	}
-	if n > MaxPayload {
-		msg := fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", n, MaxPayload)
+	if n > invocation.MaxPayload {
+		msg := fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", n, invocation.MaxPayload)
 		ok = rw.fail(http.StatusRequestEntityTooLarge, "Function.ResponseSizeTooLarge", msg)
-		c.done(Result{Payload: errorDoc("Function.ResponseSizeTooLarge", msg), ErrorType: "Function.ResponseSizeTooLarge"})
+		c.done(Result{Payload: invocation.ErrorDoc("Function.ResponseSizeTooLarge", msg), ErrorType: "Function.ResponseSizeTooLarge"})
 		return ok
 	}
 	if t := req.Trailer.Get(HeaderFunctionErrorType); t != "" {
@@ -115,7 +117,7 @@ func (s *Server) handleError(rw *conn, req *http.Request, id string) bool {
 // readResult reads a /response or /error body and claims the invocation id. Without a call to
 // settle it has answered the runtime already, and ok says whether the connection lives on.
 func (s *Server) readResult(rw *conn, req *http.Request, id string) (body []byte, n int, c *call, ok bool) {
-	body, n, err := readLimited(req.Body, MaxPayload)
+	body, n, err := readLimited(req.Body, invocation.MaxPayload)
 	if err != nil {
 		return nil, 0, nil, rw.fail(http.StatusInternalServerError, "Runtime.ReadError", err.Error())
 	}
@@ -133,7 +135,7 @@ func (s *Server) accepted(rw *conn, c *call, r Result) bool {
 }
 
 func (s *Server) handleInitError(rw *conn, req *http.Request) bool {
-	body, _, err := readLimited(req.Body, MaxPayload)
+	body, _, err := readLimited(req.Body, invocation.MaxPayload)
 	if err != nil {
 		return rw.fail(http.StatusInternalServerError, "Runtime.ReadError", err.Error())
 	}
@@ -174,19 +176,8 @@ func functionError(body []byte, headerType string) Result {
 	if t == "" {
 		t = "Unhandled"
 	}
-	return Result{Payload: errorDoc(t, string(bytes.TrimSpace(body))), ErrorType: t}
+	return Result{Payload: invocation.ErrorDoc(t, string(bytes.TrimSpace(body))), ErrorType: t}
 }
-
-func errorDoc(errorType, msg string) []byte {
-	b, _ := json.Marshal(struct {
-		ErrorMessage string `json:"errorMessage"`
-		ErrorType    string `json:"errorType"`
-	}{msg, errorType})
-	return b
-}
-
-// ErrorDoc is the error document Lambda returns for errors it raises itself (timeouts, crashes).
-func ErrorDoc(errorType, msg string) []byte { return errorDoc(errorType, msg) }
 
 // readLimited reads up to limit bytes and counts (without keeping) the rest, so that an oversized
 // response can be reported with its size. Chunked bodies and trailers are handled by net/http.

@@ -25,9 +25,6 @@ const (
 	HeaderExtensionID       = "Lambda-Extension-Identifier"
 )
 
-// MaxPayload is the synchronous invoke payload limit, each way (6 MB as Lambda counts it).
-const MaxPayload = 6291556
-
 // Invocation is one event handed to the instance.
 type Invocation struct {
 	RequestID       string

@@ -1,4 +1,4 @@
-package pool_test
+package console_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/devserver/devserver/emulator/pool"
+	"github.com/devserver/devserver/emulator/console"
 )
 
 // countingWriter records what reaches the terminal and in how many writes.
@@ -36,7 +36,7 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 // order, in fewer writes than lines; and they get there without anyone calling Flush.
 func TestTerminalBatches(t *testing.T) {
 	w := &countingWriter{seen: make(chan struct{}, 1)}
-	term := pool.NewTerminal(w)
+	term := console.NewTerminal(w)
 	const writers, each = 8, 250
 	var wg sync.WaitGroup
 	for g := range writers {
@@ -83,7 +83,7 @@ func TestTerminalBatches(t *testing.T) {
 // TestTerminalFlush writes what is gathered at once.
 func TestTerminalFlush(t *testing.T) {
 	w := &countingWriter{seen: make(chan struct{}, 1)}
-	term := pool.NewTerminal(w)
+	term := console.NewTerminal(w)
 	term.Line("", "one")
 	term.Flush()
 	w.mu.Lock()
@@ -115,7 +115,7 @@ func (w *stuckWriter) Write(p []byte) (int, error) {
 // end is held back instead of piling its output up in devserver.
 func TestTerminalBackpressure(t *testing.T) {
 	w := &stuckWriter{release: make(chan struct{})}
-	term := pool.NewTerminal(w)
+	term := console.NewTerminal(w)
 	line := strings.Repeat("x", 99)
 	const lines = 20000 // 2 MB, far more than a batch
 	var sent atomic.Int64

@@ -1,0 +1,179 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/devserver/devserver/emulator/pool"
+	"github.com/devserver/devserver/gobuild"
+	"github.com/devserver/devserver/project"
+)
+
+// outcome is what applying a plan did, for the reload line.
+type outcome struct {
+	rebuilt, failed, restarted []string
+	buildTime, swapTime        time.Duration
+}
+
+// apply carries out pl transactionally: it builds into fresh folders, starts one warm instance
+// of each new pool, then swaps the registry to next in one step; what was replaced drains in the
+// background. A function whose build fails keeps serving its last good build. The first build
+// of `run` (first) is strict: a failed build fails the whole apply and nothing is swapped; and
+// it warms nothing, so the first request is a cold start as on Lambda.
+func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out *outcome, first bool) error {
+	if out == nil {
+		out = &outcome{}
+	}
+	began := time.Now()
+	type built struct {
+		f   *project.Function
+		bin string
+		err error
+	}
+	results := make([]built, len(pl.rebuild))
+	var wg sync.WaitGroup
+	for i, f := range pl.rebuild {
+		wg.Go(func() {
+			bin, err := s.build(ctx, f)
+			results[i] = built{f, bin, err}
+		})
+	}
+	wg.Wait()
+	out.buildTime = time.Since(began)
+	discard := func() {
+		for _, r := range results {
+			if r.err == nil {
+				os.RemoveAll(filepath.Dir(r.bin))
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		discard()
+		return ctx.Err()
+	}
+	if first {
+		for _, r := range results {
+			if r.err != nil {
+				discard()
+				return r.err
+			}
+		}
+	}
+
+	swapBegan := time.Now()
+	cur := s.reg.snapshot()
+	fresh := map[string]*entry{}
+	failed := map[string]*gobuild.Error{}
+	for _, r := range results {
+		var berr *gobuild.Error
+		switch {
+		case errors.As(r.err, &berr):
+			out.failed = append(out.failed, r.f.Name)
+			failed[r.f.Name] = berr
+			status := "still serving the last good build"
+			if e := cur.fns[r.f.Name]; e == nil || e.pool == nil {
+				status = "no good build yet: its requests answer 502 with this output"
+			}
+			s.term.Line("", fmt.Sprintf("build failed: %s (%s)\n%s", r.f.Name, status, strings.TrimRight(berr.Output, "\n")))
+		case r.err != nil:
+			out.failed = append(out.failed, r.f.Name)
+			s.term.Line("", "build failed: "+r.err.Error())
+		default:
+			out.rebuilt = append(out.rebuilt, r.f.Name)
+			fresh[r.f.Name] = &entry{pool: s.newPool(r.f, r.bin), bin: r.bin}
+		}
+	}
+	for _, f := range pl.restart {
+		if e := cur.fns[f.Name]; e != nil && e.pool != nil {
+			out.restarted = append(out.restarted, f.Name)
+			fresh[f.Name] = &entry{pool: s.newPool(f, e.bin), bin: e.bin, deps: e.deps}
+		}
+	}
+	// One warm instance per new pool before the swap, so the first request after it is not a
+	// cold start; a function that fails to start still swaps in and reports its error per request.
+	var warm sync.WaitGroup
+	for _, e := range fresh {
+		if first {
+			break
+		}
+		warm.Go(func() { e.pool.Warm() }) //nolint:errcheck // init failures are reported on invoke.
+	}
+	warm.Wait()
+
+	s.reg.update(func(st *snapshot) ([]*pool.Pool, []string) {
+		var retired []*pool.Pool
+		var bins []string
+		for name, e := range fresh {
+			if o := st.fns[name]; o != nil {
+				if o.pool != nil {
+					retired = append(retired, o.pool)
+				}
+				if o.bin != e.bin {
+					bins = append(bins, o.bin)
+				}
+				if e.deps == nil {
+					e.deps = o.deps // still right until the go command is asked again
+				}
+			}
+			st.fns[name] = e
+		}
+		for name, berr := range failed {
+			e := entry{buildErr: berr}
+			if o := st.fns[name]; o != nil {
+				e.pool, e.bin, e.deps = o.pool, o.bin, o.deps
+			}
+			st.fns[name] = &e
+		}
+		for _, name := range pl.remove {
+			if o := st.fns[name]; o != nil {
+				if o.pool != nil {
+					retired = append(retired, o.pool)
+				}
+				bins = append(bins, o.bin)
+				delete(st.fns, name)
+			}
+		}
+		st.proj = next
+		return retired, bins
+	})
+	if next != cur.proj {
+		s.gw.SetProject(next)
+	}
+	out.swapTime = time.Since(swapBegan)
+	return nil
+}
+
+func (s *Server) newPool(f *project.Function, bin string) *pool.Pool {
+	return pool.New(pool.Config{
+		Function:     f,
+		Binary:       bin,
+		MaxInstances: s.cfg.MaxInstances,
+		Region:       s.region,
+		Account:      AccountID,
+		Environ:      s.cfg.Environ,
+		Terminal:     s.term,
+		Log:          s.cfg.Log,
+	})
+}
+
+// build compiles f into a fresh folder of the cache, so that a running build is never replaced
+// under its instances.
+func (s *Server) build(ctx context.Context, f *project.Function) (string, error) {
+	out := filepath.Join(s.cacheDir(), "build", f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
+	began := time.Now()
+	s.term.Line("", fmt.Sprintf("building %s (%s)…", f.Name, f.Source))
+	err := gobuild.Build(ctx, gobuild.Options{Dir: s.reg.snapshot().proj.Dir, Package: f.Dir, Output: out})
+	if err != nil {
+		os.RemoveAll(filepath.Dir(out))
+		return "", err
+	}
+	s.term.Line("", fmt.Sprintf("built %s in %s", f.Name, time.Since(began).Round(time.Millisecond)))
+	return out, nil
+}
