@@ -74,14 +74,14 @@ var ErrUnknownKind = errors.New("unknown kind")
 // kinds is the table of every kind, in the order help texts list them. It is built on each call so
 // that no caller can change it for another.
 func kinds() []kind {
-	api := []string{"method", "path", "stage", "region", "account"}
+	request := []string{"method", "path", "body", "stage", "region", "account"}
 	return []kind{
 		{Kind{"apigateway-aws-proxy", "REST API request, Lambda proxy integration (payload 1.0)",
-			append(slices.Clone(api), "body")}, proxyEvent},
+			request}, proxyEvent},
 		{Kind{"apigateway-http-api", "HTTP API request (payload 2.0)",
-			append(slices.Clone(api), "body")}, httpAPIEvent},
-		{Kind{"apigateway-authorizer", "REST API Lambda authorizer input, TOKEN or REQUEST (--type request)",
-			append(slices.Clone(api), "type", "token")}, authorizerEvent},
+			slices.Clone(request)}, httpAPIEvent},
+		{Kind{"apigateway-authorizer", "REST API Lambda authorizer input, of type TOKEN or REQUEST",
+			[]string{"type", "token", "method", "path", "stage", "region", "account"}}, authorizerEvent},
 		{Kind{"s3-put", "S3 ObjectCreated:Put notification",
 			[]string{"bucket", "key", "region"}}, s3PutEvent},
 		{Kind{"sqs", "SQS message batch of one (standard, or FIFO for a .fifo queue)",
@@ -120,11 +120,12 @@ func Names() []string {
 // bytes. An option the kind does not use is an error, so that a mistyped command does not quietly
 // print something else than was asked for.
 func Generate(name string, opts Options, now time.Time) ([]byte, error) {
-	i := slices.IndexFunc(kinds(), func(k kind) bool { return k.Name == name })
+	ks := kinds()
+	i := slices.IndexFunc(ks, func(k kind) bool { return k.Name == name })
 	if i < 0 {
 		return nil, fmt.Errorf("generate %q: %w; kinds: %s", name, ErrUnknownKind, strings.Join(Names(), ", "))
 	}
-	k := kinds()[i]
+	k := ks[i]
 	var unused []string
 	for _, opt := range opts.given() {
 		if !slices.Contains(k.Options, opt.name) {
@@ -132,12 +133,11 @@ func Generate(name string, opts Options, now time.Time) ([]byte, error) {
 		}
 	}
 	if len(unused) > 0 {
-		verb := "does not apply"
+		what := "option " + unused[0] + " does not apply"
 		if len(unused) > 1 {
-			verb = "do not apply"
+			what = "options " + strings.Join(unused, ", ") + " do not apply"
 		}
-		return nil, fmt.Errorf("generate %s: %s %s %s (%s uses %s)", name, plural("option", len(unused)),
-			strings.Join(unused, ", "), verb, name, strings.Join(k.Options, ", "))
+		return nil, fmt.Errorf("generate %s: %s (%s uses %s)", name, what, name, strings.Join(k.Options, ", "))
 	}
 	if err := validate(opts.given()); err != nil {
 		return nil, fmt.Errorf("generate %s: %w", name, err)
@@ -155,13 +155,6 @@ func Generate(name string, opts Options, now time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("encode %s: %w", name, err)
 	}
 	return b.Bytes(), nil
-}
-
-func plural(word string, n int) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }
 
 // Patterns for the names AWS accepts, so that an event never carries a name the service would
