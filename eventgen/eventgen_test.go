@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/devserver/devserver/eventgen"
+	"github.com/devserver/devserver/internal/testkit"
 )
 
 // TestDecodesIntoEventsType decodes each event into its aws-lambda-go type with unknown fields
@@ -172,7 +173,7 @@ func TestTimesComeFromNow(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(a, b) {
-				t.Errorf("two events at the same time differ:\n%s", lineDiff(string(a), string(b)))
+				t.Errorf("two events at the same time differ:\n%s", testkit.Diff(string(a), string(b)))
 			}
 			if name != "apigateway-authorizer" && bytes.Equal(a, later) {
 				t.Errorf("the event an hour later is the same")

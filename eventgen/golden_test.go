@@ -1,21 +1,15 @@
 package eventgen_test
 
 import (
-	"bytes"
-	"flag"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/devserver/devserver/eventgen"
+	"github.com/devserver/devserver/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // now is the time every golden event is generated at. It is not in UTC, so that an event that
 // forgot to convert shows it.
@@ -78,7 +72,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", "golden", tc.name+".json"), got)
+			testkit.Golden(t, filepath.Join("testdata", "golden", tc.name+".json"), got)
 		})
 	}
 }
@@ -103,76 +97,4 @@ func TestEveryKindHasGolden(t *testing.T) {
 	if len(files) != len(cases()) {
 		t.Errorf("%d golden files for %d cases: delete the stale ones", len(files), len(cases()))
 	}
-}
-
-func golden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("read golden file (create it with -update): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (- golden, + generated; rewrite with go test ./eventgen -update):\n%s", file, lineDiff(string(want), string(got)))
-	}
-}
-
-// lineDiff shows the lines only in want (-) and only in got (+), with two lines of context,
-// from a longest-common-subsequence alignment; events are small enough for O(n·m).
-func lineDiff(want, got string) string {
-	a, b := strings.Split(want, "\n"), strings.Split(got, "\n")
-	lcs := make([][]int, len(a)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	type line struct {
-		op   byte
-		text string
-	}
-	var lines []line
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case i < len(a) && j < len(b) && a[i] == b[j]:
-			lines = append(lines, line{' ', a[i]})
-			i, j = i+1, j+1
-		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
-			lines = append(lines, line{'-', a[i]})
-			i++
-		default:
-			lines = append(lines, line{'+', b[j]})
-			j++
-		}
-	}
-	var out strings.Builder
-	last := -1
-	for k, l := range lines {
-		near := false
-		for d := max(0, k-2); d <= min(len(lines)-1, k+2); d++ {
-			near = near || lines[d].op != ' '
-		}
-		if !near {
-			continue
-		}
-		if last >= 0 && k > last+1 {
-			out.WriteString("  ...\n")
-		}
-		fmt.Fprintf(&out, "%c %s\n", l.op, l.text)
-		last = k
-	}
-	return out.String()
 }
