@@ -55,7 +55,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newRoutesCmd(), newPackageCmd())
+	root.AddCommand(newRunCmd(), newRoutesCmd(), newPackageCmd(), newGenerateEventCmd())
 	return root
 }
 
