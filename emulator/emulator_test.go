@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -187,5 +188,57 @@ func TestFunctionErrors(t *testing.T) {
 				t.Errorf("invocation log lacks its REPORT line:\n%s", resp.Log)
 			}
 		})
+	}
+}
+
+// TestOutputBeforeEnd: what a function prints before it answers is part of its invocation, as on
+// Lambda: between START and END in the terminal, and in the invocation's captured log (which the
+// Invoke API's Tail returns). The child's output pipe is drained before END is written.
+func TestOutputBeforeEnd(t *testing.T) {
+	s := start(t, fmt.Sprintf(faultConfig, 29000), 0)
+	for i := range 50 {
+		resp, err := s.Invoke(context.Background(), "Fault", poolRequest(`{"path":"/print"}`))
+		if err != nil || resp.FunctionError != "" {
+			t.Fatalf("invoke %d: %v %s", i, err, resp.Payload)
+		}
+		id := resp.RequestID
+		want := []string{"START RequestId: " + id, "printed 1 for " + id, "printed 3 for " + id, "stderr for " + id, "END RequestId: " + id}
+		for _, logs := range []struct{ name, text string }{{"invocation log", resp.Log}, {"terminal", s.Term.String()}} {
+			at := -1
+			for _, w := range want {
+				pos := strings.Index(logs.text, w)
+				if pos < at {
+					t.Fatalf("invoke %d: %s has %q out of order (want %q in this order):\n%s", i, logs.name, w, want, logs.text)
+				}
+				at = pos
+			}
+		}
+	}
+}
+
+// TestMaxMemoryOfExitedInstance: an instance that exits mid-request reports its own peak memory,
+// not devserver's (a child's rusage carries its parent's high-water mark across exec on Linux).
+func TestMaxMemoryOfExitedInstance(t *testing.T) {
+	s := start(t, fmt.Sprintf(faultConfig, 29000), 0)
+	peak := func(path string) int {
+		t.Helper()
+		resp, err := s.Invoke(context.Background(), "Fault", poolRequest(`{"path":"`+path+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`Max Memory Used: (\d+) MB`).FindStringSubmatch(resp.Log)
+		if m == nil {
+			t.Fatalf("%s: no REPORT line in\n%s", path, resp.Log)
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	exited := peak("/exit") // a cold instance: nothing read from it before it dies
+	healthy := peak("/ok")
+	var self runtime.MemStats
+	runtime.ReadMemStats(&self)
+	t.Logf("exited instance %d MB, healthy instance %d MB, this process %d MB from the OS", exited, healthy, self.Sys>>20)
+	if exited == 0 || exited > 2*healthy {
+		t.Errorf("the exited instance reports %d MB against %d MB for a healthy one: not its own peak", exited, healthy)
 	}
 }

@@ -26,6 +26,7 @@ type instance struct {
 	api    *runtimeapi.Server
 	cmd    *exec.Cmd
 	out    *lineWriter
+	pipe   *outputPipe
 	exited chan struct{}
 
 	initDur  time.Duration
@@ -116,12 +117,16 @@ func (p *Pool) launch() (*instance, error) {
 	cmd := exec.Command(p.cfg.Binary)
 	cmd.Dir = filepath.Dir(p.cfg.Binary)
 	cmd.Env = append(p.env[:len(p.env):len(p.env)], "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "AWS_LAMBDA_LOG_STREAM_NAME="+stream)
-	cmd.Stdout, cmd.Stderr = inst.out, inst.out
+	pipe, childOut, err := newOutputPipe(inst.out)
+	if err != nil {
+		api.Close()
+		return nil, fmt.Errorf("start %s: %w", p.name, err)
+	}
+	inst.pipe = pipe
+	cmd.Stdout, cmd.Stderr = childOut, childOut
 	// Its own process group, so that Ctrl-C in the terminal reaches devserver only, and so that
 	// stopping the instance reaches anything the function started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// A grandchild holding the output pipe must not keep Wait from returning.
-	cmd.WaitDelay = time.Second
 	inst.cmd = cmd
 	// Counted under the lock that Close takes before it waits, so Close waits for this one or
 	// this one sees the pool closed.
@@ -129,16 +134,22 @@ func (p *Pool) launch() (*instance, error) {
 	if p.closed {
 		p.mu.Unlock()
 		api.Close()
+		childOut.Close()
+		pipe.r.Close()
 		return nil, ErrClosed
 	}
 	p.exits.Add(1)
 	p.mu.Unlock()
 	begin := time.Now()
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	childOut.Close() // the child has its copy; the reader sees EOF once every holder is gone
+	if err != nil {
 		p.exits.Done()
 		api.Close()
+		pipe.r.Close()
 		return nil, fmt.Errorf("start %s: %w", p.name, err)
 	}
+	go pipe.run()
 	inst.status, _ = os.Open("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/status")
 	go inst.wait()
 
@@ -187,6 +198,8 @@ func (inst *instance) exitResponse(requestID string) invocation.Response {
 func (inst *instance) wait() {
 	defer inst.p.exits.Done()
 	inst.cmd.Wait() //nolint:errcheck // the status is read from ProcessState.
+	// A grandchild holding the output pipe must not keep the instance from ending.
+	inst.pipe.close(outputGrace)
 	inst.out.flush()
 	close(inst.exited)
 	if inst.status != nil {
@@ -257,6 +270,9 @@ func (inst *instance) invoke(ctx context.Context, req invocation.Request) (*invo
 // reached a runtime is retried elsewhere and gets its START there).
 func (inst *instance) logStart(inv *call) {
 	if inv.started.CompareAndSwap(false, true) {
+		if inst.peakKB.Load() == 0 {
+			inst.maxMemoryMB() // a first reading, in case the process dies before it answers
+		}
 		inst.logLine(inv, "START RequestId: "+inv.id+" Version: $LATEST")
 	}
 }
@@ -278,6 +294,9 @@ func (inst *instance) timedOut(inv *call) {
 func (inst *instance) finish(inv *call, resp invocation.Response, retry bool) {
 	inv.once.Do(func() {
 		inv.timer.Stop()
+		if !retry {
+			inst.pipe.drain() // what the function printed before it answered belongs before END
+		}
 		inst.mu.Lock()
 		inst.current = nil
 		cold := inst.cold
@@ -335,8 +354,8 @@ func (inst *instance) captureBuf() *bytes.Buffer {
 // so a REPORT line shows the peak as of at most this long before it.
 const memorySampleEvery = 5 * time.Millisecond
 
-// maxMemoryMB is the process's peak resident set, as Lambda's Max Memory Used: from /proc while
-// the process runs, from its rusage once it has been reaped.
+// maxMemoryMB is the process's peak resident set, as Lambda's Max Memory Used, from /proc: read
+// while the process runs, the last reading once it has exited.
 func (inst *instance) maxMemoryMB() int {
 	kb := int(inst.peakKB.Load())
 	now := time.Now().UnixNano()
@@ -361,13 +380,8 @@ func (inst *instance) maxMemoryMB() int {
 			}
 		}
 	}
-	select {
-	case <-inst.exited:
-		if ru, ok := inst.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			kb = max(kb, int(ru.Maxrss))
-		}
-	default:
-	}
+	// Once the process is gone only the last reading is left. (Its rusage is no substitute: on
+	// Linux ru_maxrss carries devserver's own high-water mark across fork and exec.)
 	inst.peakKB.Store(int64(kb))
 	return (kb + 1023) / 1024
 }

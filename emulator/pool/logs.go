@@ -2,7 +2,12 @@ package pool
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"sync"
+	"syscall"
+	"time"
+	"unsafe"
 
 	"github.com/devserver/devserver/emulator/console"
 )
@@ -58,4 +63,99 @@ func (w *lineWriter) Tail() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return string(w.tail)
+}
+
+// outputPipe carries a child's stdout and stderr (one pipe, so their lines keep the order the
+// child wrote them in) to a lineWriter. It counts what it has passed on, so that drain can wait
+// for what the child wrote before it answered: on Lambda a function's output lands between its
+// START and END lines.
+type outputPipe struct {
+	r    *os.File
+	w    *lineWriter
+	done chan struct{} // closed when the reader has seen EOF
+
+	mu   sync.Mutex
+	read int64
+	more *sync.Cond // signalled whenever read grows or the reader ends
+}
+
+func newOutputPipe(w *lineWriter) (*outputPipe, *os.File, error) {
+	r, child, err := os.Pipe()
+	if err != nil {
+		return nil, nil, fmt.Errorf("create output pipe: %w", err)
+	}
+	p := &outputPipe{r: r, w: w, done: make(chan struct{})}
+	p.more = sync.NewCond(&p.mu)
+	return p, child, nil
+}
+
+// run copies the pipe into the line writer until every writer end is closed.
+func (p *outputPipe) run() {
+	defer close(p.done)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := p.r.Read(buf)
+		if n > 0 {
+			p.w.Write(buf[:n]) //nolint:errcheck // lineWriter never fails.
+			p.mu.Lock()
+			p.read += int64(n)
+			p.more.Broadcast()
+			p.mu.Unlock()
+		}
+		if err != nil {
+			p.mu.Lock()
+			p.more.Broadcast()
+			p.mu.Unlock()
+			return
+		}
+	}
+}
+
+// drainWait bounds how long drain waits for the reader: a stuck terminal must not hold up an
+// invocation's END for long.
+const drainWait = 100 * time.Millisecond
+
+// drain waits until everything written to the pipe before the call has been passed on.
+func (p *outputPipe) drain() {
+	var queued int
+	rc, err := p.r.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) { //nolint:errcheck // a closed pipe has nothing queued.
+		syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&queued))) //nolint:errcheck // 0 queued on failure.
+	})
+	if queued == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	target := p.read + int64(queued)
+	expired := false
+	timer := time.AfterFunc(drainWait, func() {
+		p.mu.Lock()
+		expired = true
+		p.more.Broadcast()
+		p.mu.Unlock()
+	})
+	defer timer.Stop()
+	for p.read < target && !expired {
+		select {
+		case <-p.done:
+			return
+		default:
+		}
+		p.more.Wait()
+	}
+}
+
+// close ends the reader, after waiting up to grace for the pipe's writers (a grandchild may
+// still hold it) to finish.
+func (p *outputPipe) close(grace time.Duration) {
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+	}
+	p.r.Close()
+	<-p.done
 }

@@ -369,3 +369,7 @@ func (p *Pool) dismissWaiters() {
 	}
 	p.waiters = nil
 }
+
+// outputGrace is how long an ended instance's output pipe may stay open (a grandchild holding
+// it) before devserver stops reading it.
+const outputGrace = time.Second

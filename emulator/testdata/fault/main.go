@@ -43,6 +43,14 @@ func handler(ctx context.Context, raw json.RawMessage) (any, error) {
 		return nil, errors.New("something went wrong")
 	case "panic":
 		panic("handler panicked")
+	case "print":
+		// Lines written just before answering: on Lambda they land between START and END.
+		lc, _ := lambdacontext.FromContext(ctx)
+		for i := 1; i <= 3; i++ {
+			fmt.Printf("printed %d for %s\n", i, lc.AwsRequestID)
+		}
+		fmt.Fprintf(os.Stderr, "stderr for %s\n", lc.AwsRequestID)
+		return ok("printed"), nil
 	case "exit":
 		fmt.Println("exiting mid-request")
 		os.Exit(1)
