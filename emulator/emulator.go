@@ -91,7 +91,7 @@ type Server struct {
 	gate   gate
 	seq    atomic.Int64 // numbers build folders
 	gw     *apigateway.Gateway
-	// handler is the API Gateway front inside the access log and the dev loop.
+	// handler is the API Gateway front inside the dev loop and the access log.
 	handler http.Handler
 }
 
@@ -113,7 +113,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, term: cfg.Terminal, region: region, reg: newRegistry(cfg.Project)}
 	s.gw = apigateway.New(apigateway.Config{Invoker: invocation.Recording(s.reg), Log: cfg.Log, AccountID: AccountID}, cfg.Project)
-	s.handler = console.AccessLog(cfg.Log, s.devLoop(s.gw))
+	s.handler = apigateway.AnswerHTTP11(console.AccessLog(cfg.Log, s.devLoop(s.gw)))
 	return s
 }
 
@@ -164,7 +164,7 @@ func (s *Server) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
-	serve(gctx, g, ln, s.handler)
+	serve(gctx, g, apigateway.Listener(ln), s.handler, apigateway.ConnContext)
 	if s.cfg.Reload {
 		if err := s.startWatching(gctx, g); err != nil {
 			cancel()
@@ -179,8 +179,9 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // serve runs one front on ln in g until ctx is done, then shuts it down within shutdownGrace.
-func serve(ctx context.Context, g *errgroup.Group, ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+// connContext, when set, is the server's ConnContext.
+func serve(ctx context.Context, g *errgroup.Group, ln net.Listener, h http.Handler, connContext func(context.Context, net.Conn) context.Context) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnContext: connContext}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve: %w", err)

@@ -1,21 +1,25 @@
 package emulator_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/devserver/devserver/emulator"
+	"github.com/devserver/devserver/emulator/apigateway"
 	"github.com/devserver/devserver/emulator/console"
 	"github.com/devserver/devserver/internal/testkit"
 	"github.com/devserver/devserver/project"
@@ -66,7 +70,11 @@ func start(t *testing.T, config string, maxInstances int) *testServer {
 	if err := s.Build(context.Background()); err != nil {
 		t.Fatalf("build: %v", err)
 	}
-	hs := httptest.NewServer(s.Handler())
+	// Served as Run serves it: the listener that keeps header names as the client spelled them.
+	hs := httptest.NewUnstartedServer(s.Handler())
+	hs.Listener = apigateway.Listener(hs.Listener)
+	hs.Config.ConnContext = apigateway.ConnContext
+	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()
 		s.Close()
@@ -240,5 +248,65 @@ func TestMaxMemoryOfExitedInstance(t *testing.T) {
 	t.Logf("exited instance %d MB, healthy instance %d MB, this process %d MB from the OS", exited, healthy, self.Sys>>20)
 	if exited == 0 || exited > 2*healthy {
 		t.Errorf("the exited instance reports %d MB against %d MB for a healthy one: not its own peak", exited, healthy)
+	}
+}
+
+// rawExchange sends request bytes on a fresh connection and returns the whole answer.
+func rawExchange(t *testing.T, url, request string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, request); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("read answer: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return fmt.Sprintf("%s %d\n%s", resp.Proto, resp.StatusCode, body)
+}
+
+// TestHeaderNamesAsSent: header names reach the function as the client wrote them, in headers
+// and multiValueHeaders, as on API Gateway (net/http would canonicalise them).
+func TestHeaderNamesAsSent(t *testing.T) {
+	s := start(t, fmt.Sprintf(faultConfig, 29000), 0)
+	for i := range 2 { // twice: the second request reuses nothing of the first's head
+		answer := rawExchange(t, s.URL, "POST /echo HTTP/1.1\r\nhost: example\r\nx-lower-case: 1\r\ncontent-TYPE: text/plain\r\nX-Mixed-CASE: a\r\nx-mixed-case: b\r\nContent-Length: 4\r\n\r\nbody")
+		_, body, _ := strings.Cut(answer, "\n")
+		var ev struct {
+			Headers           map[string]string
+			MultiValueHeaders map[string][]string
+		}
+		if err := json.Unmarshal([]byte(body), &ev); err != nil {
+			t.Fatalf("request %d: %v: %s", i, err, answer)
+		}
+		for name, want := range map[string]string{"x-lower-case": "1", "content-TYPE": "text/plain", "X-Mixed-CASE": "b", "host": "example"} {
+			if got := ev.Headers[name]; got != want {
+				t.Errorf("request %d: headers[%q] = %q, want %q (headers %v)", i, name, got, want, ev.Headers)
+			}
+		}
+		if got := ev.MultiValueHeaders["X-Mixed-CASE"]; !slices.Equal(got, []string{"a", "b"}) {
+			t.Errorf("request %d: multiValueHeaders[X-Mixed-CASE] = %q, want [a b]", i, got)
+		}
+		if _, ok := ev.Headers["X-Lower-Case"]; ok {
+			t.Errorf("request %d: the canonical spelling reached the function too: %v", i, ev.Headers)
+		}
+	}
+}
+
+// TestHTTP10GetsHTTP11 checks that an HTTP/1.0 request is answered with an HTTP/1.1 status line,
+// as API Gateway answers.
+func TestHTTP10GetsHTTP11(t *testing.T) {
+	s := start(t, fmt.Sprintf(faultConfig, 29000), 0)
+	if got := rawExchange(t, s.URL, "GET /ok HTTP/1.0\r\n\r\n"); got != "HTTP/1.1 200\nok" {
+		t.Errorf("HTTP/1.0 request answered %q, want HTTP/1.1 200 ok", got)
+	}
+	if got := rawExchange(t, s.URL, "GET /nope/nope HTTP/1.0\r\n\r\n"); !strings.HasPrefix(got, "HTTP/1.1 403\n") {
+		t.Errorf("HTTP/1.0 request to no route answered %q, want HTTP/1.1 403", got)
 	}
 }

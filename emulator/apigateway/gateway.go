@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -83,7 +84,10 @@ func apiID(app string) string {
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := g.cfg.Now()
 	t := g.table.Load()
-	rec := &record{requestID: invocation.NewRequestID(), ex: invocation.ExchangeFrom(r.Context())}
+	rec := &record{requestID: invocation.NewRequestID(), ex: invocation.ExchangeFrom(r.Context()), proto: r.Proto}
+	if p, ok := r.Context().Value(protoKey{}).(string); ok {
+		rec.proto = p
+	}
 	rec.traceID = traceRoot(start, rec.requestID)
 	g.restHeaders(w, rec)
 	g.serveREST(w, r, t, rec, start)
@@ -92,7 +96,30 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // record is what the gateway knows about one request as it goes.
 type record struct {
 	requestID, traceID string
+	// proto is the protocol the request came in (requestContext.protocol).
+	proto string
 	ex                 *invocation.Exchange
+}
+
+type protoKey struct{}
+
+// AnswerHTTP11 wraps the whole handler chain of the gateway so that the answer to an HTTP/1.0
+// request has an HTTP/1.1 status line, as API Gateway's has: net/http answers in the request's
+// version, read from the *http.Request it passed in, which only the outermost handler holds. The
+// connection still closes after the answer unless the client asked to keep it alive, as HTTP/1.0
+// expects; every gateway answer has a Content-Length, so no chunked body reaches such a client.
+func AnswerHTTP11(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 1 && r.ProtoMinor == 0 {
+			if !strings.EqualFold(r.Header.Get("Connection"), "keep-alive") {
+				w.Header().Set("Connection", "close")
+			}
+			orig := r.Proto
+			r.Proto, r.ProtoMinor = "HTTP/1.1", 1
+			r = r.WithContext(context.WithValue(r.Context(), protoKey{}, orig))
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // errorBody writes an API Gateway error response.

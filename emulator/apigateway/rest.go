@@ -72,6 +72,7 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request, t *table, re
 		return
 	}
 	rec.ex.Routed(front, rec.requestID, m.route.Key())
+	names := spelling(r) // before the body is read: it needs the request head's bytes
 	if r.ContentLength > MaxRequestBody {
 		errorBody(w, http.StatusRequestEntityTooLarge, "", "Request Entity Too Large")
 		return
@@ -85,7 +86,7 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request, t *table, re
 		errorBody(w, http.StatusRequestEntityTooLarge, "", "Request Entity Too Large")
 		return
 	}
-	ev := g.restEvent(r, t, m, path, body, rec.requestID, rec.traceID, start)
+	ev := g.restEvent(r, t, m, path, body, names, rec, start)
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		errorBody(w, http.StatusInternalServerError, "", "Internal server error")
@@ -124,23 +125,32 @@ func truncate(b []byte, n int) string {
 	return string(b)
 }
 
-func (g *Gateway) restEvent(r *http.Request, t *table, m match, path string, body []byte, requestID, traceID string, now time.Time) *restEvent {
+// restEvent builds the payload 1.0 event. names holds the header names as the client spelled them.
+func (g *Gateway) restEvent(r *http.Request, t *table, m match, path string, body []byte, names map[string]string, rec *record, now time.Time) *restEvent {
 	p := t.proj
+	requestID, traceID := rec.requestID, rec.traceID
+	spelled := func(k string) string {
+		if s, ok := names[k]; ok {
+			return s
+		}
+		return k
+	}
 	headers := make(map[string]string, len(r.Header)+4)
 	multi := make(map[string][]string, len(r.Header)+4)
 	for k, vs := range r.Header {
+		k = spelled(k)
 		headers[k] = vs[len(vs)-1]
 		multi[k] = vs
 	}
 	host := r.Host
-	headers["Host"], multi["Host"] = host, []string{host}
+	headers[spelled("Host")], multi[spelled("Host")] = host, []string{host}
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 	_, localPort, _ := net.SplitHostPort(host)
 	if localPort == "" {
 		localPort = "80"
 	}
 	for k, v := range map[string]string{"X-Forwarded-For": ip, "X-Forwarded-Port": localPort, "X-Forwarded-Proto": "http", "X-Amzn-Trace-Id": traceID} {
-		if _, ok := headers[k]; !ok {
+		if _, sent := r.Header[k]; !sent {
 			headers[k], multi[k] = v, []string{v}
 		}
 	}
@@ -177,7 +187,7 @@ func (g *Gateway) restEvent(r *http.Request, t *table, m match, path string, bod
 			DomainPrefix:      t.apiID,
 			RequestID:         requestID,
 			ExtendedRequestID: extendedID(requestID),
-			Protocol:          r.Proto,
+			Protocol:          rec.proto,
 			Identity:          events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
 			ResourcePath:      m.route.Path,
 			Path:              "/" + p.API.Stage + strings.TrimSuffix(path, "/"),
@@ -206,13 +216,44 @@ func resourceID(path string) string {
 	return apiID(path)[:6]
 }
 
-// restResponse is the payload 1.0 response. Any other key makes it malformed.
+// restResponse is the payload 1.0 response. Any other key makes it malformed. The fields are
+// decoded by hand because API Gateway is lenient in places JavaScript and Python handlers rely
+// on: statusCode may be a numeric string ("201"), and a header value may be a boolean.
 type restResponse struct {
-	StatusCode        *int                `json:"statusCode"`
-	Headers           map[string]string   `json:"headers"`
-	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
-	Body              *string             `json:"body"`
-	IsBase64Encoded   bool                `json:"isBase64Encoded"`
+	StatusCode        json.RawMessage            `json:"statusCode"`
+	Headers           map[string]json.RawMessage `json:"headers"`
+	MultiValueHeaders map[string]json.RawMessage `json:"multiValueHeaders"`
+	Body              *string                    `json:"body"`
+	IsBase64Encoded   bool                       `json:"isBase64Encoded"`
+}
+
+// restStatus reads statusCode: an integer, or a string of digits; absent or null is 200.
+func restStatus(raw json.RawMessage) (int, bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return http.StatusOK, true
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		raw = json.RawMessage(s)
+	}
+	n, err := strconv.Atoi(string(raw))
+	return n, err == nil
+}
+
+// restHeaderValue reads one header value: a string, or a boolean as "true"/"false". A number,
+// an object or an array is malformed, as on API Gateway.
+func restHeaderValue(raw json.RawMessage) (string, bool) {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return "", false
+	}
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case bool:
+		return strconv.FormatBool(v), true
+	}
+	return "", false
 }
 
 // writeRESTResponse writes the function's answer, or reports false if it is malformed.
@@ -227,9 +268,9 @@ func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, b
 	if err := dec.Decode(&resp); err != nil || dec.More() {
 		return false
 	}
-	status := http.StatusOK
-	if resp.StatusCode != nil {
-		status = *resp.StatusCode
+	status, ok := restStatus(resp.StatusCode)
+	if !ok {
+		return false
 	}
 	// 1xx would make net/http send an interim response and then an implicit 200.
 	if status < 200 || status > 599 {
@@ -242,12 +283,24 @@ func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, b
 	// Headers are gathered apart and copied only once the response is known to be good, so that
 	// a malformed one leaks none of them into the 502.
 	h := http.Header{}
-	for k, vs := range resp.MultiValueHeaders {
-		for _, v := range vs {
+	for k, raw := range resp.MultiValueHeaders {
+		var vs []json.RawMessage
+		if json.Unmarshal(raw, &vs) != nil || vs == nil {
+			return false
+		}
+		for _, rv := range vs {
+			v, ok := restHeaderValue(rv)
+			if !ok {
+				return false
+			}
 			h.Add(k, v)
 		}
 	}
-	for k, v := range resp.Headers {
+	for k, raw := range resp.Headers {
+		v, ok := restHeaderValue(raw)
+		if !ok {
+			return false
+		}
 		if !slices.Contains(h.Values(k), v) {
 			h.Add(k, v)
 		}

@@ -36,6 +36,21 @@ func TestWriteRESTResponse(t *testing.T) {
 		{name: "trailing data", payload: `{"body":"a"} {}`},
 		{name: "bad status", payload: `{"statusCode":1000}`},
 		{name: "informational status", payload: `{"statusCode":101}`},
+		// Loosely typed answers from JavaScript and Python handlers, decided on the AWS documentation
+		// and LocalStack's tests recorded against AWS: a numeric string status and boolean header values
+		// are accepted; a number as a header value, a float or word as status, or a number as the body
+		// are malformed.
+		{name: "numeric string status", payload: `{"statusCode":"201","body":"made"}`, ok: true, status: 201, body: "made"},
+		{name: "non-numeric string status", payload: `{"statusCode":"created"}`},
+		{name: "fractional status", payload: `{"statusCode":201.5}`},
+		{name: "boolean header values", payload: `{"headers":{"X-Cache":true},"multiValueHeaders":{"X-Seen":[false,"x"]}}`,
+			ok: true, status: 200, header: http.Header{"X-Cache": {"true"}, "X-Seen": {"false", "x"}}},
+		{name: "number header value", payload: `{"headers":{"Access-Control-Max-Age":0}}`},
+		{name: "number in multi header", payload: `{"multiValueHeaders":{"X":[1]}}`},
+		{name: "object header value", payload: `{"headers":{"X":{"a":1}}}`},
+		{name: "null header value", payload: `{"headers":{"X":null},"body":"b"}`},
+		{name: "null multi header value", payload: `{"multiValueHeaders":{"X":null}}`},
+		{name: "boolean body", payload: `{"body":true}`},
 		{name: "bad base64 leaks no header", payload: `{"headers":{"Set-Cookie":"a=1","Content-Type":"image/png"},"body":"%%%","isBase64Encoded":true}`,
 			binary: []string{"image/png"}},
 	}
