@@ -98,7 +98,7 @@ type record struct {
 	requestID, traceID string
 	// proto is the protocol the request came in (requestContext.protocol).
 	proto string
-	ex                 *invocation.Exchange
+	ex    *invocation.Exchange
 }
 
 type protoKey struct{}
