@@ -24,10 +24,11 @@ type outcome struct {
 
 // apply carries out pl transactionally: it builds into fresh folders, starts one warm instance
 // of each new pool, then swaps the registry to next in one step; what was replaced drains in the
-// background. A function whose build fails keeps serving its last good build. The first build
-// of `run` (first) is strict: a failed build fails the whole apply and nothing is swapped; and
-// it warms nothing, so the first request is a cold start as on Lambda.
-func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out *outcome, first bool) error {
+// background. A function whose build fails keeps serving its last good build (or, with none,
+// answers 502 with the compiler's output). With strict, a failed build fails the whole apply and
+// nothing is swapped. The first build (nothing served yet) warms nothing, so that the first
+// request is a cold start as on Lambda. It returns an error only when ctx ends or strict fails.
+func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out *outcome, strict bool) error {
 	if out == nil {
 		out = &outcome{}
 	}
@@ -58,7 +59,7 @@ func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out 
 		discard()
 		return ctx.Err()
 	}
-	if first {
+	if strict {
 		for _, r := range results {
 			if r.err != nil {
 				discard()
@@ -69,6 +70,7 @@ func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out 
 
 	swapBegan := time.Now()
 	cur := s.reg.snapshot()
+	first := len(cur.fns) == 0
 	fresh := map[string]*entry{}
 	failed := map[string]*gobuild.Error{}
 	for _, r := range results {

@@ -137,7 +137,8 @@ func (s *Server) FailedBuilds() []string { return s.reg.failedBuilds() }
 // benchmarks that serve it themselves.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Build builds every function and makes its pool. A compile error is a *gobuild.Error.
+// Build builds every function and makes its pool, for tests and benchmarks that serve Handler
+// themselves. Unlike Run it is strict: a compile error (a *gobuild.Error) fails it.
 func (s *Server) Build(ctx context.Context) error {
 	return s.apply(ctx, s.cfg.Project, plan{rebuild: s.cfg.Project.Functions}, nil, true)
 }
@@ -149,22 +150,32 @@ func (s *Server) cacheDir() string {
 	return filepath.Join(s.cfg.Project.Dir, CacheDir)
 }
 
-// Run builds the functions, serves until ctx is done, then shuts down: the HTTP server first
-// (bounded), then every instance, old or new, within the pool's grace period.
+// Run listens, builds the functions, serves until ctx is done, then shuts down: the HTTP server
+// first (bounded), then every instance, old or new, within the pool's grace period. The listener
+// opens before the first build, so that a busy port is said at once; requests that arrive during
+// the first build wait for it. A function that does not compile answers 502 with the compiler's
+// output until a save fixes it; the others serve. Run returns ctx's error when ctx ends during
+// the first build.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.term.Flush()
 	defer s.Close()
-	if err := s.Build(ctx); err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
+	s.gate.changing() // the first build is a change every request waits for
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	serve(gctx, g, apigateway.Listener(ln), s.handler, apigateway.ConnContext)
+	err = s.apply(ctx, s.cfg.Project, plan{rebuild: s.cfg.Project.Functions}, nil, false)
+	s.gate.begin()
+	s.gate.open()
+	if err != nil {
+		cancel()
+		g.Wait() //nolint:errcheck // the build's error is the one to report.
+		return err
+	}
 	if s.cfg.Reload {
 		if err := s.startWatching(gctx, g); err != nil {
 			cancel()

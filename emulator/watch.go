@@ -178,6 +178,9 @@ func reloadLine(next *project.Project, paths []string, pl plan, modelChanged boo
 	if modelChanged {
 		line += fmt.Sprintf("%d routes; ", len(next.Routes))
 	}
+	if len(out.rebuilt) == 0 && len(out.restarted) == 0 && len(pl.remove) == 0 && !modelChanged {
+		return line + "nothing swapped: still serving the last good build"
+	}
 	return line + fmt.Sprintf("swapped in %s", out.swapTime.Round(time.Microsecond))
 }
 

@@ -21,36 +21,56 @@ const Marker = ".devserver-package"
 const markerHeader = "# Written by `devserver package`. It writes only into folders holding this file,\n" +
 	"# and removes only the files listed below when a later run no longer produces them.\n"
 
-// claimOut makes out a folder package may write into, creating it if needed, and returns the files
-// the previous run wrote there.
-func claimOut(out string) (previous []string, err error) {
+// claim is what claimOut found in the output folder.
+type claim struct {
+	// previous are the files an earlier run wrote there.
+	previous []string
+	// created: the folder did not exist; fresh: it did not hold our output before (it was
+	// missing or empty). A failed first run gives such a folder back as it found it.
+	created, fresh bool
+}
+
+// claimOut makes out a folder package may write into, creating it if needed.
+func claimOut(out string) (claim, error) {
 	st, err := os.Stat(out)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(out, 0o755); err != nil {
-			return nil, fmt.Errorf("create output folder: %w", err)
+			return claim{}, fmt.Errorf("create output folder: %w", err)
 		}
-		return nil, writeMarker(out, nil)
+		return claim{created: true, fresh: true}, writeMarker(out, nil)
 	case err != nil:
-		return nil, fmt.Errorf("inspect output folder: %w", err)
+		return claim{}, fmt.Errorf("inspect output folder: %w", err)
 	case !st.IsDir():
-		return nil, fmt.Errorf("refuse to write into %s: it is a file, not a folder", out)
+		return claim{}, fmt.Errorf("refuse to write into %s: it is a file, not a folder", out)
 	}
 	data, err := os.ReadFile(filepath.Join(out, Marker))
 	if err == nil {
-		return readMarker(data), nil
+		return claim{previous: readMarker(data)}, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read %s: %w", Marker, err)
+		return claim{}, fmt.Errorf("read %s: %w", Marker, err)
 	}
 	entries, err := os.ReadDir(out)
 	if err != nil {
-		return nil, fmt.Errorf("read output folder: %w", err)
+		return claim{}, fmt.Errorf("read output folder: %w", err)
 	}
 	if len(entries) > 0 {
-		return nil, fmt.Errorf("refuse to write into %s: it is not empty and was not written by devserver package (it has no %s); choose a new or empty folder", out, Marker)
+		return claim{}, fmt.Errorf("refuse to write into %s: it is not empty and was not written by devserver package (it has no %s); choose a new or empty folder", out, Marker)
 	}
-	return nil, writeMarker(out, nil)
+	return claim{fresh: true}, writeMarker(out, nil)
+}
+
+// release gives a fresh folder back as claimOut found it after a failed run: without the marker,
+// and gone if this run created it. Anything else found there stays.
+func (c claim) release(out string) {
+	if !c.fresh {
+		return
+	}
+	os.Remove(filepath.Join(out, Marker))
+	if c.created {
+		os.Remove(out) // only if empty: nothing but ours is ever removed
+	}
 }
 
 // finishOut records the files this run wrote in the marker and removes the files an earlier run

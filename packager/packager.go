@@ -116,10 +116,16 @@ func Package(ctx context.Context, p *project.Project, opts Options) (Result, err
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	previous, err := claimOut(opts.Out)
+	claimed, err := claimOut(opts.Out)
 	if err != nil {
 		return Result{}, err
 	}
+	done := false
+	defer func() {
+		if !done {
+			claimed.release(opts.Out)
+		}
+	}()
 	tmp, err := os.MkdirTemp("", "devserver-package-")
 	if err != nil {
 		return Result{}, fmt.Errorf("create build folder: %w", err)
@@ -172,9 +178,10 @@ func Package(ctx context.Context, p *project.Project, opts Options) (Result, err
 	for _, z := range res.Zips {
 		written = append(written, filepath.Base(z.Path))
 	}
-	if err := finishOut(opts.Out, previous, written, log); err != nil {
+	if err := finishOut(opts.Out, claimed.previous, written, log); err != nil {
 		return Result{}, err
 	}
+	done = true
 	return res, nil
 }
 

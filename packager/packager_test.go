@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -254,7 +255,8 @@ func TestOutputFolder(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			tc.setup(t, out)
 			before := snapshot(t, out, tc.kept)
-			previous, err := claimOut(out)
+			claimed, err := claimOut(out)
+			previous := claimed.previous
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("claimOut error = %v, want one containing %q", err, tc.wantErr)
@@ -278,7 +280,7 @@ func TestOutputFolder(t *testing.T) {
 				if got, want := readMarker(readFile(t, filepath.Join(out, Marker))), []string{"deployment.zip", "sam.json"}; !slices.Equal(got, want) {
 					t.Errorf("marker lists %v, want %v", got, want)
 				}
-				if again, err := claimOut(out); err != nil || !slices.Equal(again, []string{"deployment.zip", "sam.json"}) {
+				if again, err := claimOut(out); err != nil || !slices.Equal(again.previous, []string{"deployment.zip", "sam.json"}) {
 					t.Errorf("claimOut of our own output = %v, %v; want our two files", again, err)
 				}
 			}
@@ -413,6 +415,27 @@ func TestBuildErrorCarriesCompilerOutput(t *testing.T) {
 	}
 	if !maps.Equal(now, earlier) {
 		t.Errorf("a failed package changed its output folder: %v", slices.Sorted(maps.Keys(now)))
+	}
+}
+
+// TestFailedFirstPackageLeavesNothing: a package that fails into a folder it created, or into an
+// empty one, gives the folder back as it found it: gone, or empty (no stray marker).
+func TestFailedFirstPackageLeavesNothing(t *testing.T) {
+	t.Parallel()
+	p := load(t, "testdata/broken", "config.yaml")
+	missing := filepath.Join(t.TempDir(), "out")
+	if _, err := Package(context.Background(), p, Options{Out: missing}); err == nil {
+		t.Fatal("Package succeeded on a broken function")
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a failed package left the folder it created: %v", err)
+	}
+	empty := t.TempDir()
+	if _, err := Package(context.Background(), p, Options{Out: empty}); err == nil {
+		t.Fatal("Package succeeded on a broken function")
+	}
+	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
+		t.Errorf("a failed package left %v in a folder that was empty", entries)
 	}
 }
 

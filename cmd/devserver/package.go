@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -21,7 +22,15 @@ a SAM template of the same routes that run serves. Deploy it with:
   aws cloudformation deploy --template-file OUT/packaged.yaml --stack-name STACK --capabilities CAPABILITY_IAM
 
 OUT must be missing, empty, or an earlier output of package: nothing else is ever overwritten.`,
-		Args: cobra.ExactArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 0:
+				return fmt.Errorf("package: OUT is missing: name the folder to write into\nusage: %s", cmd.UseLine())
+			case len(args) > 1:
+				return fmt.Errorf("package: one OUT folder, not %d (%s)\nusage: %s", len(args), strings.Join(args, " "), cmd.UseLine())
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, p, err := loadProject(cmd)
 			if err != nil {

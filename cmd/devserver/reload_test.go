@@ -114,6 +114,7 @@ func TestReload(t *testing.T) {
 	save(src, sampleWith("three")+"\nfunc broken() { return 1 }\n")
 	expect("/", 200, "two", true)
 	r.waitOutput(t, "main.go:18:24: too many return values")
+	r.waitOutput(t, "build failed: APIHandler; nothing swapped: still serving the last good build")
 
 	save(src, sampleWith("four"))
 	expect("/", 200, "four", false)

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"io"
 	"log/slog"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
 	"github.com/devserver/devserver/project"
@@ -15,10 +18,14 @@ import (
 
 // settings are the command line's values after flags, DEVSERVER_* variables and defaults.
 type settings struct {
-	v *viper.Viper
+	v     *viper.Viper
+	flags *pflag.FlagSet
 }
 
 func newSettings(cmd *cobra.Command) (settings, error) {
+	if err := envIntoFlags(cmd); err != nil {
+		return settings{}, err
+	}
 	v := viper.New()
 	v.SetEnvPrefix("DEVSERVER")
 	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
@@ -26,7 +33,48 @@ func newSettings(cmd *cobra.Command) (settings, error) {
 	if err := v.BindPFlags(cmd.Flags()); err != nil {
 		return settings{}, fmt.Errorf("bind flags: %w", err)
 	}
-	return settings{v: v}, nil
+	return settings{v: v, flags: cmd.Flags()}, nil
+}
+
+// envVar is the DEVSERVER_* variable that stands for a flag.
+func envVar(flag string) string {
+	return "DEVSERVER_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// envIntoFlags checks each DEVSERVER_* variable as its flag would be checked, so that
+// DEVSERVER_PORT=abc is refused like --port abc rather than read as 0. A flag given on the command
+// line wins over its variable, as viper has it.
+func envIntoFlags(cmd *cobra.Command) error {
+	var errs []error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		val, ok := os.LookupEnv(envVar(f.Name))
+		if !ok || f.Changed {
+			return
+		}
+		if err := f.Value.Set(val); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: not a valid --%s (want %s)", envVar(f.Name), val, f.Name, f.Value.Type()))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// port reads a port flag and checks its range; the error names the flag, or the variable that
+// set it.
+func (s settings) port(flag string) (int, error) {
+	port := s.v.GetInt(flag)
+	if port >= 0 && port <= 65535 {
+		return port, nil
+	}
+	from := "--" + flag
+	if _, ok := os.LookupEnv(envVar(flag)); ok && !s.flagChanged(flag) {
+		from = envVar(flag)
+	}
+	return 0, fmt.Errorf("%s %d: a port is 0 to 65535 (0 picks a free one)", from, port)
+}
+
+func (s settings) flagChanged(flag string) bool {
+	f := s.flags.Lookup(flag)
+	return f != nil && f.Changed
 }
 
 // loadProject reads the command's settings and the route model they point at.
@@ -51,11 +99,16 @@ func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "devserver",
 		Short:         "Run Go Lambda functions behind a local API Gateway, and package them for AWS",
-		Version:       version,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newRoutesCmd(), newPackageCmd(), newGenerateEventCmd())
+	root.AddCommand(newRunCmd(), newRoutesCmd(), newPackageCmd(), newGenerateEventCmd(), newVersionCmd())
+	// An unknown or malformed flag says how the command is used (usage is otherwise silenced, so
+	// that a failure at run time does not bury its error under the help text).
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w\nusage: %s (see %s --help)", err, c.UseLine(), c.CommandPath())
+	})
 	return root
 }
 

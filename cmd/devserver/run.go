@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -17,7 +20,23 @@ func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Serve the functions behind a local API Gateway",
-		Args:  cobra.NoArgs,
+		Long: `Builds each function of config.yaml for this machine and serves them behind a local API
+Gateway, each function a child process behind its own Lambda Runtime API, rebuilding a function
+when one of its sources changes.
+
+Routes answer both as /path and under the stage prefix, /STAGE/path, as the cloud's invoke URLs
+do; the banner prints the short form. Builds go to .devserver/build/ inside the project (ignored
+by git, deleted when run stops). Ctrl-C stops every function instance and exits 0.
+
+Every flag can also be set with an environment variable named DEVSERVER_ and the flag's name in
+upper case with - as _: DEVSERVER_PORT, DEVSERVER_HOST, DEVSERVER_STAGE, DEVSERVER_PROJECT_DIR,
+DEVSERVER_CONFIG, DEVSERVER_MAX_INSTANCES, DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the
+command line wins over its variable.`,
+		Example: `  devserver run                          # serve ./config.yaml on http://127.0.0.1:8000
+  devserver run --port 0                 # any free port (printed in the banner)
+  devserver run --stage prod             # apply the config's "prod" stage
+  DEVSERVER_PORT=9000 devserver run --project-dir ../my-api`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, p, err := loadProject(cmd)
 			if err != nil {
@@ -26,10 +45,15 @@ func newRunCmd() *cobra.Command {
 			if p.API.Kind != project.KindREST {
 				return fmt.Errorf("run: api.kind %q is not served yet; use rest", p.API.Kind)
 			}
-			// One terminal for the functions' output and the logs, so that they stay in order.
+			port, err := s.port("port")
+			if err != nil {
+				return err
+			}
+			// One terminal for the functions' output and the logs, so that they stay in order; the
+			// banner and the route table go to standard output.
 			out := console.NewTerminal(cmd.ErrOrStderr())
 			defer out.Flush() // after Run too: a request cut off at shutdown may log late
-			addr := net.JoinHostPort(s.v.GetString("host"), strconv.Itoa(s.v.GetInt("port")))
+			addr := net.JoinHostPort(s.v.GetString("host"), strconv.Itoa(port))
 			srv := emulator.New(emulator.Config{
 				Project:      p,
 				Addr:         addr,
@@ -40,11 +64,20 @@ func newRunCmd() *cobra.Command {
 				Reload:       !s.v.GetBool("no-reload"),
 				Source:       emulator.SourceFunc(func() (*project.Project, error) { return project.Load(s.options()) }),
 				Ready: func(addr string) {
-					fmt.Fprintf(out, "Serving on http://%s (also under the stage prefix, as in the cloud: http://%s/%s/)\n", addr, addr, p.API.Stage)
-					printRoutes(out, p)
+					out.Flush() // the build lines first
+					stdout := cmd.OutOrStdout()
+					fmt.Fprintf(stdout, "Serving on http://%s (also under the stage prefix, as in the cloud: http://%s/%s/)\n", addr, addr, p.API.Stage)
+					printRoutes(stdout, p)
 				},
 			})
-			return srv.Run(cmd.Context())
+			err = srv.Run(cmd.Context())
+			switch {
+			case errors.Is(err, syscall.EADDRINUSE):
+				return fmt.Errorf("%w\nanother program (another devserver run?) has port %d on %s: stop it, choose another with --port, or --port 0 for any free port", err, port, s.v.GetString("host"))
+			case err != nil && cmd.Context().Err() != nil && errors.Is(err, context.Canceled):
+				return nil // Ctrl-C during the first build: the user's choice, not a failure
+			}
+			return err
 		},
 	}
 	projectFlags(cmd)
