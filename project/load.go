@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -71,8 +70,8 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 	d := &decoder{file: name}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line, msg := yamlErrorLine(err)
-		d.problem(line, 1, "", msg)
+		line, col, msg := YAMLErrorPosition(data, err)
+		d.problem(line, col, "", "invalid YAML: "+msg)
 		return nil, d.err()
 	}
 	root := &yaml.Node{Kind: yaml.MappingNode, Line: 1, Column: 1}
@@ -284,17 +283,6 @@ func Shape(p string) string {
 		}
 	}
 	return "/" + strings.Join(segs, "/")
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func yamlErrorLine(err error) (int, string) {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n, "invalid YAML: " + m[2]
-	}
-	return 1, "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")
 }
 
 var (

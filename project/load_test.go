@@ -100,7 +100,7 @@ func TestLoadErrors(t *testing.T) {
 		name, config string
 		want         []string
 	}{
-		{"bad yaml", "functions:\n  A: [\n", []string{"config.yaml:2:1: invalid YAML: did not find expected node content"}},
+		{"bad yaml", "functions:\n  A: [\n", []string{"config.yaml:2:6: invalid YAML: did not find expected node content"}},
 		{"unknown keys", `
 functions:
   A: {source: ./fn, memroy: 256}
@@ -167,6 +167,45 @@ routes: []
 				if a, b := cerr.Problems[i-1], cerr.Problems[i]; a.Line > b.Line || (a.Line == b.Line && a.Col > b.Col) {
 					t.Errorf("problems not sorted by position:\n%s", msg)
 				}
+			}
+		})
+	}
+}
+
+// TestYAMLErrorPosition checks broken configs are reported where the mistake is: yaml.v3's own
+// line is the one above the enclosing block, or missing on the first line.
+func TestYAMLErrorPosition(t *testing.T) {
+	tests := []struct {
+		name, config string
+		want         string
+	}{
+		{"key indented too little", "functions:\n  A:\n    source: ./fn\n   memory: 256\n", "config.yaml:4:4: invalid YAML: did not find expected key"},
+		{"key indented too far", "functions:\n  A:\n    source: ./fn\n      memory: 256\n", "config.yaml:4:7: invalid YAML: mapping values are not allowed in this context"},
+		{"top-level key indented", "app_name: x\n  api: {}\n", "config.yaml:2:3: invalid YAML: mapping values are not allowed in this context"},
+		{"api key out of line", "app_name: x\napi:\n  kind: rest\n stage: v1\nfunctions: {}\n", "config.yaml:4:2: invalid YAML: did not find expected key"},
+		{"route key out of line", "routes:\n  - method: GET\n   path: /\n", "config.yaml:3:4: invalid YAML: did not find expected '-' indicator"},
+		{"list item in a map", "functions:\n  A: {source: ./fn}\n  - B\n", "config.yaml:3:3: invalid YAML: did not find expected key"},
+		{"tab indent", "app_name: x\n\tapi: {}\n", "config.yaml:2:1: invalid YAML: found a tab character that violates indentation"},
+		{"missing colon", "functions:\n  A:\n    source: ./fn\n    memory 256\n", "config.yaml:4:5: invalid YAML: could not find expected ':'"},
+		{"unclosed flow map", "app_name: x\napi: {kind: rest\nfunctions: {}\n", "config.yaml:2:6: invalid YAML: did not find expected ',' or '}'"},
+		{"unclosed flow list", "functions:\n  A: [\n", "config.yaml:2:6: invalid YAML: did not find expected node content"},
+		{"unclosed quote", "app_name: \"x\napi: {}\n", "config.yaml:1:11: invalid YAML: found unexpected end of stream"},
+		{"second colon on the first line", "app_name: a: b\n", "config.yaml:1:12: invalid YAML: mapping values are not allowed in this context"},
+		{"reserved character", "app_name: x\napi: @rest\n", "config.yaml:2:6: invalid YAML: found character that cannot start any token"},
+		{"unknown alias", "app_name: x\napi: *base\n", "config.yaml:2:6: invalid YAML: unknown anchor 'base' referenced"},
+		{"after a multi-line flow list", "api: {binary_media_types: [image/png,\n  image/gif]}\nfunctions:\n  A: {source: ./fn}\n x: 1\n", "config.yaml:5:2: invalid YAML: did not find expected key"},
+		{"columns count characters", "app_name: héllo: x\n", "config.yaml:1:16: invalid YAML: mapping values are not allowed in this context"},
+		{"CRLF line ends", "app_name: x\r\napi:\r\n  kind: rest\r\n stage: v1\r\n", "config.yaml:4:2: invalid YAML: did not find expected key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, tt.config, "")
+			var cerr *ConfigError
+			if !errors.As(err, &cerr) {
+				t.Fatalf("err = %v, want a *ConfigError", err)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("error = %q, want %q", got, tt.want)
 			}
 		})
 	}
