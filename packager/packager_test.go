@@ -333,7 +333,7 @@ func TestOptionErrorsComeFirst(t *testing.T) {
 		want string
 	}{
 		{"missing merge template", Options{MergeTemplate: "testdata/absent.yaml"}, "testdata/absent.yaml"},
-		{"invalid merge template", Options{MergeTemplate: "testdata/multi/alpha/main.go"}, "main.go:12: invalid YAML"},
+		{"invalid merge template", Options{MergeTemplate: "testdata/multi/alpha/main.go"}, "main.go:12:1: invalid YAML"},
 		{"unknown format", Options{Format: "toml"}, `unknown template format "toml"`},
 		{"unknown architecture", Options{Arch: "riscv64"}, `unknown "riscv64"`},
 	}
