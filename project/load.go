@@ -96,7 +96,7 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 			}
 		}
 	}
-	p := &Project{Dir: dir, ConfigFile: file, AppName: raw.appName, StageName: stage}
+	p := &Project{Dir: dir, ConfigFile: file, AppName: raw.appName.v, StageName: stage}
 	p.API = API{
 		Kind:             cmp.Or(raw.api.kind.v, KindREST),
 		Stage:            cmp.Or(raw.api.stage.v, DefaultStage),
@@ -127,9 +127,12 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 			f.Environment = map[string]string{}
 		}
 		key := "functions." + fname
-		if f.Source == "" {
+		switch {
+		case rf.bad || rf.source.bad:
+			// Its settings were not a map, or source not a string: reported already, once.
+		case f.Source == "":
 			d.problem(rf.line, rf.col, key+".source", "missing: the folder of the function's Go main package")
-		} else {
+		default:
 			f.Dir = filepath.Join(dir, filepath.FromSlash(f.Source))
 			if filepath.IsAbs(f.Source) {
 				f.Dir = filepath.Clean(f.Source)
@@ -149,15 +152,22 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 		}
 		p.Functions = append(p.Functions, f)
 	}
-	if len(p.Functions) == 0 {
-		d.problem(root.Line, root.Column, "functions", "no functions defined")
+	if len(p.Functions) == 0 && !raw.functionsBad {
+		d.problem(raw.functionsAt.line, raw.functionsAt.col, "functions", "no functions defined")
 	}
 	seen := map[string]int{}
 	for i, rr := range raw.routes {
+		if rr.bad {
+			// Not a map: that is the one problem to report, not a missing method, path and function.
+			continue
+		}
 		key := fmt.Sprintf("routes[%d]", i)
 		r := Route{Method: strings.ToUpper(rr.method.v), Path: rr.path.v, Function: rr.function.v}
+		// A value that was not a string is reported already; it is not also "missing".
 		ok := true
 		switch {
+		case rr.method.bad:
+			ok = false
 		case rr.method.v == "":
 			d.problem(rr.line, rr.col, key+".method", "missing")
 			ok = false
@@ -165,7 +175,9 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 			d.problem(rr.method.line, rr.method.col, key+".method", fmt.Sprintf("unknown method %q (want one of %s)", rr.method.v, strings.Join(Methods, ", ")))
 			ok = false
 		}
-		if rr.path.v == "" {
+		if rr.path.bad {
+			ok = false
+		} else if rr.path.v == "" {
 			d.problem(rr.line, rr.col, key+".path", "missing")
 			ok = false
 		} else if msg := checkPath(r.Path); msg != "" {
@@ -174,9 +186,11 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 		} else {
 			r.Path = CleanPath(r.Path)
 		}
-		if rr.function.v == "" {
+		switch _, exists := raw.functions[r.Function]; {
+		case rr.function.bad:
+		case rr.function.v == "":
 			d.problem(rr.line, rr.col, key+".function", "missing")
-		} else if _, exists := raw.functions[r.Function]; !exists {
+		case !exists && !raw.functionsBad:
 			d.problem(rr.function.line, rr.function.col, key+".function", fmt.Sprintf("no function %q", r.Function))
 		}
 		if ok {

@@ -210,3 +210,60 @@ func TestYAMLErrorPosition(t *testing.T) {
 		})
 	}
 }
+
+// TestOneProblemPerMistake checks that a bad value is reported once, not again by the checks
+// that run on the default or empty value it leaves behind.
+func TestOneProblemPerMistake(t *testing.T) {
+	tests := []struct {
+		name, config string
+		want         []string
+	}{
+		{"timeout_ms not a number", "api:\n  timeout_ms: \"fast\"\nfunctions:\n  A: {source: ./fn}\n", []string{
+			`config.yaml:2:15: api.timeout_ms: "fast" must be a whole number`,
+		}},
+		{"stage timeout_ms not a number", "functions:\n  A: {source: ./fn}\nstages:\n  prod:\n    api: {timeout_ms: fast}\n", []string{
+			`config.yaml:5:23: stages.prod.api.timeout_ms: "fast" must be a whole number`,
+		}},
+		{"functions as a list", "functions:\n  - A\nroutes:\n  - {method: GET, path: /, function: A}\n", []string{
+			"config.yaml:2:3: functions: must be a map of function name to settings",
+		}},
+		{"functions left empty", "app_name: shop\nfunctions:\nroutes: []\n", []string{
+			"config.yaml:2:11: functions: no functions defined",
+		}},
+		{"functions an empty map", "functions: {}\n", []string{
+			"config.yaml:1:12: functions: no functions defined",
+		}},
+		{"no functions key", "app_name: shop\n", []string{
+			"config.yaml:1:1: functions: no functions defined",
+		}},
+		{"top level a list", "- functions\n", []string{
+			"config.yaml:1:1: (top level): must be a map",
+		}},
+		{"function settings not a map", "functions:\n  A: ./fn\n", []string{
+			"config.yaml:2:6: functions.A: must be a map",
+		}},
+		{"source not a string", "functions:\n  A: {source: [./fn]}\n", []string{
+			"config.yaml:2:15: functions.A.source: must be a string",
+		}},
+		{"route not a map", "functions:\n  A: {source: ./fn}\nroutes:\n  - GET / A\n", []string{
+			"config.yaml:4:5: routes[0]: must be a map",
+		}},
+		{"route values not strings", "functions:\n  A: {source: ./fn}\nroutes:\n  - {method: [GET], path: {p: /}, function: [A]}\n", []string{
+			"config.yaml:4:14: routes[0].method: must be a string",
+			"config.yaml:4:27: routes[0].path: must be a string",
+			"config.yaml:4:45: routes[0].function: must be a string",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, tt.config, "")
+			var cerr *ConfigError
+			if !errors.As(err, &cerr) {
+				t.Fatalf("err = %v, want a *ConfigError", err)
+			}
+			if got, want := err.Error(), strings.Join(tt.want, "\n"); got != want {
+				t.Errorf("error:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
