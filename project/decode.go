@@ -157,7 +157,7 @@ func (d *decoder) config(n *yaml.Node) rawConfig {
 	if c.appName.v == "" {
 		c.appName.v = "app"
 	} else if !appName.MatchString(c.appName.v) {
-		d.problem(n.Line, n.Column, "app_name", fmt.Sprintf("%q must be letters, digits and -", c.appName.v))
+		d.problem(c.appName.line, c.appName.col, "app_name", fmt.Sprintf("%q must be letters, digits and -", c.appName.v))
 	}
 	return c
 }

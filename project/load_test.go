@@ -101,6 +101,9 @@ func TestLoadErrors(t *testing.T) {
 		want         []string
 	}{
 		{"bad yaml", "functions:\n  A: [\n", []string{"config.yaml:2:6: invalid YAML: did not find expected node content"}},
+		{"app_name points at its value", "app_name: my_shop\nfunctions:\n  A: {source: ./fn}\n", []string{
+			`config.yaml:1:11: app_name: "my_shop" must be letters, digits and -`,
+		}},
 		{"unknown keys", `
 functions:
   A: {source: ./fn, memroy: 256}
