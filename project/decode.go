@@ -17,18 +17,26 @@ type decoder struct {
 	problems []Problem
 }
 
+func (d *decoder) position(line, col int) Position {
+	return Position{File: d.file, Line: line, Col: col}
+}
+
 func (d *decoder) problem(line, col int, key, msg string) {
-	d.problems = append(d.problems, Problem{File: d.file, Line: line, Col: col, Key: key, Msg: msg})
+	d.problems = append(d.problems, Problem{Position: d.position(line, col), Key: key, Msg: msg})
 }
 
 func (d *decoder) err() error {
 	if len(d.problems) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(d.problems, func(a, b Problem) int {
+	sortProblems(d.problems)
+	return &ConfigError{Problems: d.problems}
+}
+
+func sortProblems(ps []Problem) {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 	})
-	return &ConfigError{Problems: d.problems}
 }
 
 type pos struct{ line, col int }

@@ -99,9 +99,13 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 	p := &Project{Dir: dir, ConfigFile: file, AppName: raw.appName.v, StageName: stage}
 	p.API = API{
 		Kind:             cmp.Or(raw.api.kind.v, KindREST),
+		KindPos:          d.position(root.Line, root.Column),
 		Stage:            cmp.Or(raw.api.stage.v, DefaultStage),
 		TimeoutMS:        raw.api.timeoutMS.v,
 		BinaryMediaTypes: raw.api.binary,
+	}
+	if raw.api.kind.v != "" {
+		p.API.KindPos = d.position(raw.api.kind.line, raw.api.kind.col)
 	}
 	if p.API.TimeoutMS == 0 {
 		p.API.TimeoutMS = 29000

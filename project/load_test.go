@@ -270,3 +270,28 @@ func TestOneProblemPerMistake(t *testing.T) {
 		})
 	}
 }
+
+// TestKindPos checks a caller can point at api.kind, e.g. to say it does not serve that kind yet.
+func TestKindPos(t *testing.T) {
+	const rest = "functions:\n  A: {source: ./fn}\nroutes:\n  - {method: GET, path: /, function: A}\n"
+	tests := []struct {
+		name, config, stage string
+		want                string
+	}{
+		{"set", "app_name: shop\napi:\n  kind: http\n" + rest, "", "config.yaml:3:9"},
+		{"set by the stage applied", "api: {kind: rest}\n" + rest + "stages:\n  dev:\n    api: {kind: http}\n", "dev", "config.yaml:8:17"},
+		{"not overridden by the stage applied", "api: {kind: http}\n" + rest + "stages:\n  dev:\n    api: {stage: dev}\n", "dev", "config.yaml:1:13"},
+		{"left out", "\n# comment\n" + rest, "", "config.yaml:3:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := parse(t, tt.config, tt.stage)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if got := p.API.KindPos.String(); got != tt.want {
+				t.Errorf("KindPos = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

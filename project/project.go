@@ -47,6 +47,9 @@ type Project struct {
 type API struct {
 	// Kind is KindREST or KindHTTP.
 	Kind string
+	// KindPos is where Kind is set (by the applied stage when it overrides it), or where the
+	// top-level map starts when the config leaves it out. A caller that refuses a kind points there.
+	KindPos Position
 	// Stage is the API Gateway stage name (the first path segment of REST invoke URLs).
 	Stage string
 	// TimeoutMS is the integration timeout: 29000 for REST, 30000 for HTTP, unless set lower.
@@ -95,11 +98,22 @@ func (p *Project) Function(name string) *Function {
 	return p.Functions[i]
 }
 
-// Problem is one thing wrong in a config file, located by line and column.
-type Problem struct {
+// Position is a place in a config file.
+type Position struct {
+	// File names the file as errors show it ("config.yaml").
 	File string
+	// Line and Col count from 1; Col counts characters.
 	Line int
 	Col  int
+}
+
+func (pos Position) String() string {
+	return fmt.Sprintf("%s:%d:%d", pos.File, pos.Line, pos.Col)
+}
+
+// Problem is one thing wrong in a config file, located by line and column.
+type Problem struct {
+	Position
 	// Key is the dotted path of the offending key: "routes[2].function".
 	Key string
 	Msg string
@@ -107,9 +121,9 @@ type Problem struct {
 
 func (p Problem) String() string {
 	if p.Key == "" {
-		return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg)
+		return fmt.Sprintf("%s: %s", p.Position, p.Msg)
 	}
-	return fmt.Sprintf("%s:%d:%d: %s: %s", p.File, p.Line, p.Col, p.Key, p.Msg)
+	return fmt.Sprintf("%s: %s: %s", p.Position, p.Key, p.Msg)
 }
 
 // ConfigError lists every problem found in a config file, sorted by position.
