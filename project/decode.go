@@ -15,6 +15,7 @@ import (
 type decoder struct {
 	file     string
 	problems []Problem
+	warnings []Problem
 }
 
 func (d *decoder) position(line, col int) Position {
@@ -23,6 +24,10 @@ func (d *decoder) position(line, col int) Position {
 
 func (d *decoder) problem(line, col int, key, msg string) {
 	d.problems = append(d.problems, Problem{Position: d.position(line, col), Key: key, Msg: msg})
+}
+
+func (d *decoder) warn(line, col int, key, msg string) {
+	d.warnings = append(d.warnings, Problem{Position: d.position(line, col), Key: key, Msg: msg})
 }
 
 func (d *decoder) err() error {
@@ -71,7 +76,9 @@ type rawConfig struct {
 	// exist is unknown: "no functions defined" and "no function X" would only repeat that problem.
 	functionsBad bool
 	routes       []rawRoute
-	stages       map[string]rawStage
+	// routesAt is where the routes value is, or the top of the file without one.
+	routesAt pos
+	stages   map[string]rawStage
 }
 
 type rawAPI struct {
@@ -145,6 +152,7 @@ func (d *decoder) config(n *yaml.Node) rawConfig {
 	c.functions = map[string]*rawFunction{}
 	c.functionsAt = pos{n.Line, n.Column}
 	c.functionsBad = !isMap(n)
+	c.routesAt = pos{n.Line, n.Column}
 	c.stages = map[string]rawStage{}
 	for k, v := range d.fields(n, "", "app_name", "api", "functions", "routes", "stages") {
 		switch k {
@@ -158,6 +166,7 @@ func (d *decoder) config(n *yaml.Node) rawConfig {
 			c.functionsBad = !isMap(v)
 		case "routes":
 			c.routes = d.routes(v, k)
+			c.routesAt = pos{v.Line, v.Column}
 		case "stages":
 			c.stages = d.stages(v, k, c.functions)
 		}
@@ -264,6 +273,10 @@ func (d *decoder) env(n *yaml.Node, path string) map[string]string {
 }
 
 func (d *decoder) routes(n *yaml.Node, path string) []rawRoute {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		// "routes:" left empty is a config being written: no routes, said as a warning.
+		return nil
+	}
 	if n.Kind != yaml.SequenceNode {
 		d.problem(n.Line, n.Column, path, "must be a list of {method, path, function}")
 		return nil

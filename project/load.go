@@ -206,9 +206,19 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 		}
 		p.Routes = append(p.Routes, r)
 	}
+	if len(raw.routes) == 0 {
+		// Allowed, so that a config being written can be served, but said: every request is unrouted.
+		answer := "403 Missing Authentication Token"
+		if p.API.Kind == KindHTTP {
+			answer = "404 Not Found"
+		}
+		d.warn(raw.routesAt.line, raw.routesAt.col, "routes", "no routes defined; every request answers "+answer)
+	}
 	if err := d.err(); err != nil {
 		return nil, err
 	}
+	sortProblems(d.warnings)
+	p.Warnings = d.warnings
 	return p, nil
 }
 

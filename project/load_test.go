@@ -3,6 +3,7 @@ package project
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -266,6 +267,46 @@ func TestOneProblemPerMistake(t *testing.T) {
 			}
 			if got, want := err.Error(), strings.Join(tt.want, "\n"); got != want {
 				t.Errorf("error:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	const fn = "functions:\n  A: {source: ./fn}\n"
+	tests := []struct {
+		name, config, stage string
+		want                []string
+	}{
+		{"routes", fn + "routes:\n  - {method: GET, path: /, function: A}\n", "", nil},
+		{"empty routes", fn + "routes: []\n", "", []string{
+			"config.yaml:3:9: routes: no routes defined; every request answers 403 Missing Authentication Token",
+		}},
+		{"routes left empty", fn + "routes:\n", "", []string{
+			"config.yaml:3:8: routes: no routes defined; every request answers 403 Missing Authentication Token",
+		}},
+		{"no routes key", fn, "", []string{
+			"config.yaml:1:1: routes: no routes defined; every request answers 403 Missing Authentication Token",
+		}},
+		{"no routes on an HTTP API", "api: {kind: http}\n" + fn + "routes: []\n", "", []string{
+			"config.yaml:4:9: routes: no routes defined; every request answers 404 Not Found",
+		}},
+		{"no routes on a stage's HTTP API", fn + "routes: []\nstages:\n  dev: {api: {kind: http}}\n", "dev", []string{
+			"config.yaml:3:9: routes: no routes defined; every request answers 404 Not Found",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := parse(t, tt.config, tt.stage)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			var got []string
+			for _, w := range p.Warnings {
+				got = append(got, w.String())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Warnings = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -41,6 +41,9 @@ type Project struct {
 	Functions []*Function
 	// Routes in the order the config lists them.
 	Routes []Route
+	// Warnings are what the config allows but likely did not mean (no routes at all), sorted by
+	// position, for the caller to print; they do not stop the model from being served.
+	Warnings []Problem
 }
 
 // API describes the API Gateway front.
