@@ -384,6 +384,31 @@ func TestWithArch(t *testing.T) {
 	}
 }
 
+// TestWithArchFillsTheDefault checks a hand-built model that names no architecture is built, zipped
+// and templated for project.DefaultArchitecture alike, not built for it and reported as "".
+func TestWithArchFillsTheDefault(t *testing.T) {
+	tests := []struct {
+		arch string
+		want string
+	}{
+		{"", project.DefaultArchitecture},
+		{"arm64", project.ArchARM},
+		{"amd64", project.ArchX86},
+	}
+	for _, tc := range tests {
+		t.Run("arch="+tc.arch, func(t *testing.T) {
+			p := &project.Project{Functions: []*project.Function{{Name: "A"}}}
+			q, err := withArch(p, tc.arch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := q.Functions[0].Architecture; got != tc.want {
+				t.Errorf("withArch(%q) gives architecture %q, want %q", tc.arch, got, tc.want)
+			}
+		})
+	}
+}
+
 // TestBuildErrorCarriesCompilerOutput packages two functions, the second of which does not
 // compile: the error is the compiler's, and the earlier output stays as it was, with neither the
 // first function's new zip nor a temporary file beside it.

@@ -23,6 +23,12 @@ const (
 	DefaultStage      = "api"
 	DefaultMemoryMB   = 128
 	DefaultTimeoutSec = 3
+	// DefaultArchitecture is Lambda's own default.
+	DefaultArchitecture = ArchX86
+	// DefaultRESTTimeoutMS and DefaultHTTPTimeoutMS are the integration timeouts API Gateway
+	// applies when none is set. A REST API allows none longer than its default.
+	DefaultRESTTimeoutMS = 29000
+	DefaultHTTPTimeoutMS = 30000
 )
 
 // Options says where the config is and which stage to apply.
@@ -108,13 +114,13 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 		p.API.KindPos = d.position(raw.api.kind.line, raw.api.kind.col)
 	}
 	if p.API.TimeoutMS == 0 {
-		p.API.TimeoutMS = 29000
+		p.API.TimeoutMS = DefaultRESTTimeoutMS
 		if p.API.Kind == KindHTTP {
-			p.API.TimeoutMS = 30000
+			p.API.TimeoutMS = DefaultHTTPTimeoutMS
 		}
 	}
-	if p.API.Kind == KindREST && p.API.TimeoutMS > 29000 {
-		d.problem(raw.api.timeoutMS.line, raw.api.timeoutMS.col, "api.timeout_ms", "a REST API integration times out after at most 29000 ms")
+	if p.API.Kind == KindREST && p.API.TimeoutMS > DefaultRESTTimeoutMS {
+		d.problem(raw.api.timeoutMS.line, raw.api.timeoutMS.col, "api.timeout_ms", fmt.Sprintf("a REST API integration times out after at most %d ms", DefaultRESTTimeoutMS))
 	}
 	for _, fname := range slices.Sorted(maps.Keys(raw.functions)) {
 		rf := raw.functions[fname]
@@ -123,7 +129,7 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 			Source:              rf.source.v,
 			MemoryMB:            rf.memory.or(DefaultMemoryMB),
 			TimeoutSec:          rf.timeout.or(DefaultTimeoutSec),
-			Architecture:        cmp.Or(rf.arch.v, ArchX86),
+			Architecture:        cmp.Or(rf.arch.v, DefaultArchitecture),
 			Environment:         rf.env,
 			ReservedConcurrency: rf.reserved.v,
 		}

@@ -55,7 +55,8 @@ type API struct {
 	KindPos Position
 	// Stage is the API Gateway stage name (the first path segment of REST invoke URLs).
 	Stage string
-	// TimeoutMS is the integration timeout: 29000 for REST, 30000 for HTTP, unless set lower.
+	// TimeoutMS is the integration timeout: DefaultRESTTimeoutMS or DefaultHTTPTimeoutMS unless
+	// set lower.
 	TimeoutMS int
 	// BinaryMediaTypes are the media types REST treats as binary (e.g. "image/png", "*/*").
 	BinaryMediaTypes []string
@@ -72,7 +73,7 @@ type Function struct {
 	MemoryMB int
 	// TimeoutSec is 1–900.
 	TimeoutSec int
-	// Architecture is ArchX86 or ArchARM.
+	// Architecture is ArchX86 or ArchARM; "" in a hand-built model means DefaultArchitecture.
 	Architecture string
 	// Environment holds the user's variables.
 	Environment map[string]string

@@ -37,9 +37,6 @@ const (
 	// event's rawPath (a named HTTP API stage prefixes both), so a function sees the same paths
 	// locally and in the cloud; config's api.stage names REST stages only.
 	httpStage = "$default"
-	// Integration timeouts API Gateway applies when none is set; a template states only lower ones.
-	restDefaultTimeoutMS = 29000
-	httpDefaultTimeoutMS = 30000
 )
 
 // Generate builds the SAM template of p. codeURIs maps each function name to its CodeUri, the zip
@@ -83,7 +80,7 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 			Runtime:       cloudformation.String(Runtime),
 			Handler:       cloudformation.String(Handler),
 			CodeUri:       &serverless.Function_CodeUri{String: cloudformation.String(uri)},
-			Architectures: []string{cmp.Or(f.Architecture, project.ArchX86)},
+			Architectures: []string{cmp.Or(f.Architecture, project.DefaultArchitecture)},
 			MemorySize:    cloudformation.Int(f.MemoryMB),
 			Timeout:       cloudformation.Int(f.TimeoutSec),
 		}
@@ -103,7 +100,8 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 	if err != nil {
 		return nil, fmt.Errorf("generate template: %w", err)
 	}
-	if p.API.Kind == project.KindREST && p.API.TimeoutMS > 0 && p.API.TimeoutMS < restDefaultTimeoutMS {
+	// API Gateway applies its default timeout by itself; the template states only lower ones.
+	if p.API.Kind == project.KindREST && p.API.TimeoutMS > 0 && p.API.TimeoutMS < project.DefaultRESTTimeoutMS {
 		apiEventTimeout(doc, p.API.TimeoutMS)
 	}
 	return doc, nil
@@ -135,7 +133,7 @@ func events(p *project.Project, function, apiID, eventType string) map[string]se
 				Path:                 cloudformation.String(r.Path),
 				PayloadFormatVersion: cloudformation.String("2.0"),
 			}
-			if p.API.TimeoutMS > 0 && p.API.TimeoutMS < httpDefaultTimeoutMS {
+			if p.API.TimeoutMS > 0 && p.API.TimeoutMS < project.DefaultHTTPTimeoutMS {
 				ev.TimeoutInMillis = cloudformation.Int(p.API.TimeoutMS)
 			}
 			props.HttpApiEvent = ev
