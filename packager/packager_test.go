@@ -384,6 +384,36 @@ func TestWithArch(t *testing.T) {
 	}
 }
 
+// TestPackageRefusesReservedFunctionNames checks that a model that did not come from config.yaml
+// (which refuses these names itself) still cannot package a function over another logical id.
+func TestPackageRefusesReservedFunctionNames(t *testing.T) {
+	tests := []struct {
+		name      string
+		functions []string
+		want      string
+	}{
+		{"REST API", []string{"RestAPI"}, "function name RestAPI is the logical id of the API"},
+		{"HTTP API", []string{"HttpAPI"}, "function name HttpAPI is the logical id of the API"},
+		{"another function's role", []string{"Pets", "PetsRole"}, "function name PetsRole is the logical id of the role SAM creates for Pets"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &project.Project{AppName: "app", API: project.API{Kind: project.KindREST, Stage: "api"}}
+			for _, name := range tc.functions {
+				p.Functions = append(p.Functions, &project.Function{Name: name, Source: "./sample", Dir: "../sample", MemoryMB: 128, TimeoutSec: 3})
+			}
+			out := filepath.Join(t.TempDir(), "out")
+			_, err := Package(context.Background(), p, Options{Out: out})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Package error = %v, want one containing %q", err, tc.want)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("output folder created for a model Package refuses")
+			}
+		})
+	}
+}
+
 // TestWithArchFillsTheDefault checks a hand-built model that names no architecture is built, zipped
 // and templated for project.DefaultArchitecture alike, not built for it and reported as "".
 func TestWithArchFillsTheDefault(t *testing.T) {

@@ -137,6 +137,10 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 			f.Environment = map[string]string{}
 		}
 		key := "functions." + fname
+		isFunction := func(name string) bool { return raw.functions[name] != nil }
+		if owner := LogicalIDOwner(fname, isFunction); owner != "" {
+			d.problem(rf.line, rf.col, key, "name collides with the logical id of "+owner+" in the packaged SAM template")
+		}
 		switch {
 		case rf.bad || rf.source.bad:
 			// Its settings were not a map, or source not a string: reported already, once.

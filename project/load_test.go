@@ -336,3 +336,30 @@ func TestKindPos(t *testing.T) {
 		})
 	}
 }
+
+// TestLogicalIDCollisions checks a function name that `package` would refuse is refused by the
+// config already, where the name is written.
+func TestLogicalIDCollisions(t *testing.T) {
+	tests := []struct {
+		name, functions string
+		want            string // "" for no problem
+	}{
+		{"REST API", "  RestAPI: {source: ./fn}\n", "config.yaml:3:3: functions.RestAPI: name collides with the logical id of the API in the packaged SAM template"},
+		{"HTTP API on a REST config", "  HttpAPI: {source: ./fn}\n", "config.yaml:3:3: functions.HttpAPI: name collides with the logical id of the API in the packaged SAM template"},
+		{"another function's role", "  Pets: {source: ./fn}\n  PetsRole: {source: ./fn}\n", "config.yaml:4:3: functions.PetsRole: name collides with the logical id of the role SAM creates for Pets in the packaged SAM template"},
+		{"a role of no function", "  PetsRole: {source: ./fn}\n", ""},
+		{"like the API but not it", "  RestAPIs: {source: ./fn}\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, "api: {kind: rest}\nfunctions:\n"+tt.functions+"routes: []\n", "")
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("error = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

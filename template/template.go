@@ -21,8 +21,8 @@ import (
 
 // Logical ids of the API resources, and the SAM facts the template is built on.
 const (
-	RestAPI = "RestAPI"
-	HTTPAPI = "HttpAPI"
+	RestAPI = project.RestAPILogicalID
+	HTTPAPI = project.HTTPAPILogicalID
 
 	// Runtime and Handler of every Go function: a `bootstrap` executable on Amazon Linux 2023.
 	Runtime = "provided.al2023"
@@ -175,15 +175,14 @@ func title(s string) string {
 }
 
 // checkLogicalIDs rejects function names that would collide with a logical id the template or
-// SAM's expansion of it uses: the API resources, and the role SAM generates as <Function>Role.
+// SAM's expansion of it uses (project.LogicalIDOwner). project.Load refuses them already, with
+// their place in config.yaml; this is for models that did not come from a config.
 func checkLogicalIDs(p *project.Project) error {
 	var problems []string
+	isFunction := func(name string) bool { return p.Function(name) != nil }
 	for _, f := range p.Functions {
-		switch {
-		case f.Name == RestAPI || f.Name == HTTPAPI:
-			problems = append(problems, fmt.Sprintf("function name %s is the logical id of the API", f.Name))
-		case strings.HasSuffix(f.Name, "Role") && p.Function(strings.TrimSuffix(f.Name, "Role")) != nil:
-			problems = append(problems, fmt.Sprintf("function name %s is the logical id of the role SAM creates for %s", f.Name, strings.TrimSuffix(f.Name, "Role")))
+		if owner := project.LogicalIDOwner(f.Name, isFunction); owner != "" {
+			problems = append(problems, fmt.Sprintf("function name %s is the logical id of %s", f.Name, owner))
 		}
 	}
 	if len(problems) > 0 {
