@@ -198,6 +198,9 @@ func TestYAMLErrorPosition(t *testing.T) {
 		{"reserved character", "app_name: x\napi: @rest\n", "config.yaml:2:6: invalid YAML: found character that cannot start any token"},
 		{"unknown alias", "app_name: x\napi: *base\n", "config.yaml:2:6: invalid YAML: unknown anchor 'base' referenced"},
 		{"after a multi-line flow list", "api: {binary_media_types: [image/png,\n  image/gif]}\nfunctions:\n  A: {source: ./fn}\n x: 1\n", "config.yaml:5:2: invalid YAML: did not find expected key"},
+		{"after a long multi-line flow list", "app_name: x\napi: {binary_media_types: [\n  image/png,\n  image/gif,\n  image/jpeg,\n  image/webp,\n  image/bmp,\n  image/tiff,\n  image/avif]}\nfunctions:\n  A: {source: ./fn}\n B: {source: ./fn}\n", "config.yaml:12:2: invalid YAML: did not find expected key"},
+		{"after a flow map on the same line", "api: {kind: rest, stage: v1} @x\n", "config.yaml:1:30: invalid YAML: found character that cannot start any token"},
+		{"after a quoted string on the same line", "app_name: \"a long quoted name\" x\n", "config.yaml:1:32: invalid YAML: did not find expected key"},
 		{"columns count characters", "app_name: héllo: x\n", "config.yaml:1:16: invalid YAML: mapping values are not allowed in this context"},
 		{"CRLF line ends", "app_name: x\r\napi:\r\n  kind: rest\r\n stage: v1\r\n", "config.yaml:4:2: invalid YAML: did not find expected key"},
 	}

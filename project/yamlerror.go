@@ -3,6 +3,7 @@ package project
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -12,6 +13,10 @@ import (
 
 // yamlLine matches yaml.v3's positioned syntax errors: "yaml: line 3: did not find expected key".
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// lineLookahead bounds how far past a failing prefix of whole lines longestParsing looks for a
+// longer one that parses again, so that a large file costs tens of parses, not one per line.
+const lineLookahead = 50
 
 // YAMLErrorPosition returns the 1-based line and column in data of the YAML syntax error err,
 // which yaml.v3 returned for data, and its message without yaml.v3's "yaml: line N: " prefix.
@@ -33,28 +38,59 @@ func YAMLErrorPosition(data []byte, err error) (line, col int, msg string) {
 		// err is not about data; keep what yaml.v3 said.
 		return line, col, msg
 	}
-	// The whole of data fails; find the longest prefix of whole lines that parses.
 	lines := bytes.SplitAfter(data, []byte("\n"))
-	k := len(lines)
-	for k > 0 && !yamlParses(bytes.Join(lines[:k-1], nil)) {
-		k--
+	good := longestParsing(len(lines), lineLookahead, func(n int) bool {
+		return yamlParses(bytes.Join(lines[:n], nil))
+	})
+	head := bytes.Join(lines[:good], nil)
+	text := strings.TrimRight(string(lines[good]), "\r\n")
+	cuts := []int{}
+	for i := range text {
+		cuts = append(cuts, i)
 	}
-	if k == 0 {
-		return line, col, msg
-	}
-	head := bytes.Join(lines[:k-1], nil)
-	text := strings.TrimRight(string(lines[k-1]), "\r\n")
+	cuts = append(cuts, len(text))
+	at := func(i int) bool { return yamlParses(slices.Concat(head, []byte(text[:cuts[i]]))) }
 	c := len(text)
-	for c > 0 && !yamlParses(append(head[:len(head):len(head)], text[:c]...)) {
-		_, size := utf8.DecodeLastRuneInString(text[:c])
-		c -= size
+	if !at(len(cuts) - 1) {
+		// A line is short: look all the way to its end, so that a quoted string or flow
+		// collection early on it cannot hide the mistake after it.
+		c = cuts[longestParsing(len(cuts)-1, len(cuts), at)]
 	}
 	// "key: value" on a line indented too far reads as more of the scalar on the line above, up to
 	// the colon; the mistake is the indent, so point at the key.
 	if msg == "mapping values are not allowed in this context" && !strings.Contains(text[:c], ":") {
 		c = len(text) - len(strings.TrimLeft(text, " "))
 	}
-	return k, utf8.RuneCountInString(text[:c]) + 1, msg
+	return good + 1, utf8.RuneCountInString(text[:c]) + 1, msg
+}
+
+// longestParsing returns the largest n below total for which parses(n) holds, given that
+// parses(0) does and parses(total) does not. It bisects, as if every prefix longer than a
+// failing one failed too; but a prefix also fails when it stops inside a flow collection or a
+// quoted string that goes on past it, so before settling it tries the next lookahead lengths
+// past the failing one, and bisects again from any of them that parses.
+func longestParsing(total, lookahead int, parses func(n int) bool) int {
+	good, bad := 0, total
+	for {
+		for bad-good > 1 {
+			if mid := good + (bad-good)/2; parses(mid) {
+				good = mid
+			} else {
+				bad = mid
+			}
+		}
+		next := 0
+		for n := bad + 1; n < min(bad+1+lookahead, total); n++ {
+			if parses(n) {
+				next = n
+				break
+			}
+		}
+		if next == 0 {
+			return good
+		}
+		good, bad = next, total
+	}
 }
 
 func yamlParses(data []byte) bool {
