@@ -122,6 +122,7 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 	if p.API.Kind == KindREST && p.API.TimeoutMS > DefaultRESTTimeoutMS {
 		d.problem(raw.api.timeoutMS.line, raw.api.timeoutMS.col, "api.timeout_ms", fmt.Sprintf("a REST API integration times out after at most %d ms", DefaultRESTTimeoutMS))
 	}
+	isFunction := func(name string) bool { return raw.functions[name] != nil }
 	for _, fname := range slices.Sorted(maps.Keys(raw.functions)) {
 		rf := raw.functions[fname]
 		f := &Function{
@@ -137,7 +138,6 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 			f.Environment = map[string]string{}
 		}
 		key := "functions." + fname
-		isFunction := func(name string) bool { return raw.functions[name] != nil }
 		if owner := LogicalIDOwner(fname, isFunction); owner != "" {
 			d.problem(rf.line, rf.col, key, "name collides with the logical id of "+owner+" in the packaged SAM template")
 		}
@@ -200,11 +200,11 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 		} else {
 			r.Path = CleanPath(r.Path)
 		}
-		switch _, exists := raw.functions[r.Function]; {
+		switch {
 		case rr.function.bad:
 		case rr.function.v == "":
 			d.problem(rr.line, rr.col, key+".function", "missing")
-		case !exists && !raw.functionsBad:
+		case !isFunction(r.Function) && !raw.functionsBad:
 			d.problem(rr.function.line, rr.function.col, key+".function", fmt.Sprintf("no function %q", r.Function))
 		}
 		if ok {

@@ -111,6 +111,7 @@ type Position struct {
 	Col  int
 }
 
+// String formats pos as errors show it: "config.yaml:3:9".
 func (pos Position) String() string {
 	return fmt.Sprintf("%s:%d:%d", pos.File, pos.Line, pos.Col)
 }
