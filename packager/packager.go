@@ -30,7 +30,7 @@ type Options struct {
 	// Out is the output folder. It must be missing, empty, or an earlier package output (see Marker).
 	Out string
 	// Arch overrides every function's architecture: "x86_64" (or "amd64") or "arm64".
-	// "" keeps each function's configured architecture, itself x86_64 by default.
+	// "" keeps each function's configured architecture, itself project.DefaultArchitecture by default.
 	Arch string
 	// Format of the template: template.FormatJSON (sam.json, the default when "") or
 	// template.FormatYAML (sam.yaml).
@@ -222,15 +222,14 @@ func buildZip(ctx context.Context, p *project.Project, f *project.Function, tmp,
 	return z, s, nil
 }
 
-// withArch returns p with every function's architecture set to arch, or p itself when arch is "".
-// The template is generated from the result, so Architectures always matches the binary.
+// withArch returns a copy of p with every function's architecture set to arch or, when arch is "",
+// left as configured (project.DefaultArchitecture where a hand-built model leaves it empty). The
+// template and the Zips are made from the result, so both always name the binary's architecture.
 func withArch(p *project.Project, arch string) (*project.Project, error) {
 	switch arch {
-	case "":
-		return p, nil
 	case project.ArchX86, "amd64":
 		arch = project.ArchX86
-	case project.ArchARM:
+	case "", project.ArchARM:
 	default:
 		return nil, fmt.Errorf("choose architecture: unknown %q (want %s or %s)", arch, project.ArchX86, project.ArchARM)
 	}
@@ -238,7 +237,7 @@ func withArch(p *project.Project, arch string) (*project.Project, error) {
 	q.Functions = make([]*project.Function, len(p.Functions))
 	for i, f := range p.Functions {
 		g := *f
-		g.Architecture = arch
+		g.Architecture = cmp.Or(arch, f.Architecture, project.DefaultArchitecture)
 		q.Functions[i] = &g
 	}
 	return &q, nil

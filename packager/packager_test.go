@@ -335,7 +335,7 @@ func TestOptionErrorsComeFirst(t *testing.T) {
 		want string
 	}{
 		{"missing merge template", Options{MergeTemplate: "testdata/absent.yaml"}, "testdata/absent.yaml"},
-		{"invalid merge template", Options{MergeTemplate: "testdata/multi/alpha/main.go"}, "main.go:12: invalid YAML"},
+		{"invalid merge template", Options{MergeTemplate: "testdata/multi/alpha/main.go"}, "main.go:12:1: invalid YAML"},
 		{"unknown format", Options{Format: "toml"}, `unknown template format "toml"`},
 		{"unknown architecture", Options{Arch: "riscv64"}, `unknown "riscv64"`},
 	}
@@ -383,6 +383,61 @@ func TestWithArch(t *testing.T) {
 	}
 	if p.Functions[0].Architecture != project.ArchARM || p.Functions[1].Architecture != project.ArchX86 {
 		t.Errorf("withArch changed the project it was given")
+	}
+}
+
+// TestPackageRefusesReservedFunctionNames checks that a model that did not come from config.yaml
+// (which refuses these names itself) still cannot package a function over another logical id.
+func TestPackageRefusesReservedFunctionNames(t *testing.T) {
+	tests := []struct {
+		name      string
+		functions []string
+		want      string
+	}{
+		{"REST API", []string{"RestAPI"}, "function name RestAPI is the logical id of the API"},
+		{"HTTP API", []string{"HttpAPI"}, "function name HttpAPI is the logical id of the API"},
+		{"another function's role", []string{"Pets", "PetsRole"}, "function name PetsRole is the logical id of the role SAM creates for Pets"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &project.Project{AppName: "app", API: project.API{Kind: project.KindREST, Stage: "api"}}
+			for _, name := range tc.functions {
+				p.Functions = append(p.Functions, &project.Function{Name: name, Source: "./sample", Dir: "../sample", MemoryMB: 128, TimeoutSec: 3})
+			}
+			out := filepath.Join(t.TempDir(), "out")
+			_, err := Package(context.Background(), p, Options{Out: out})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Package error = %v, want one containing %q", err, tc.want)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("output folder created for a model Package refuses")
+			}
+		})
+	}
+}
+
+// TestWithArchFillsTheDefault checks a hand-built model that names no architecture is built, zipped
+// and templated for project.DefaultArchitecture alike, not built for it and reported as "".
+func TestWithArchFillsTheDefault(t *testing.T) {
+	tests := []struct {
+		arch string
+		want string
+	}{
+		{"", project.DefaultArchitecture},
+		{"arm64", project.ArchARM},
+		{"amd64", project.ArchX86},
+	}
+	for _, tc := range tests {
+		t.Run("arch="+tc.arch, func(t *testing.T) {
+			p := &project.Project{Functions: []*project.Function{{Name: "A"}}}
+			q, err := withArch(p, tc.arch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := q.Functions[0].Architecture; got != tc.want {
+				t.Errorf("withArch(%q) gives architecture %q, want %q", tc.arch, got, tc.want)
+			}
+		})
 	}
 }
 

@@ -15,20 +15,33 @@ import (
 type decoder struct {
 	file     string
 	problems []Problem
+	warnings []Problem
+}
+
+func (d *decoder) position(line, col int) Position {
+	return Position{File: d.file, Line: line, Col: col}
 }
 
 func (d *decoder) problem(line, col int, key, msg string) {
-	d.problems = append(d.problems, Problem{File: d.file, Line: line, Col: col, Key: key, Msg: msg})
+	d.problems = append(d.problems, Problem{Position: d.position(line, col), Key: key, Msg: msg})
+}
+
+func (d *decoder) warn(line, col int, key, msg string) {
+	d.warnings = append(d.warnings, Problem{Position: d.position(line, col), Key: key, Msg: msg})
 }
 
 func (d *decoder) err() error {
 	if len(d.problems) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(d.problems, func(a, b Problem) int {
+	sortProblems(d.problems)
+	return &ConfigError{Problems: d.problems}
+}
+
+func sortProblems(ps []Problem) {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 	})
-	return &ConfigError{Problems: d.problems}
 }
 
 type pos struct{ line, col int }
@@ -36,6 +49,8 @@ type pos struct{ line, col int }
 type str struct {
 	pos
 	v string
+	// bad says a problem was reported for the value, so "missing" would say it twice.
+	bad bool
 }
 
 type num struct {
@@ -52,11 +67,18 @@ func (n num) or(def int) int {
 }
 
 type rawConfig struct {
-	appName   string
+	appName   str
 	api       rawAPI
 	functions map[string]*rawFunction
-	routes    []rawRoute
-	stages    map[string]rawStage
+	// functionsAt is where the functions value is, or the top of the file without one.
+	functionsAt pos
+	// functionsBad says the functions section (or the whole file) was not a map, so which functions
+	// exist is unknown: "no functions defined" and "no function X" would only repeat that problem.
+	functionsBad bool
+	routes       []rawRoute
+	// routesAt is where the routes value is, or the top of the file without one.
+	routesAt pos
+	stages   map[string]rawStage
 }
 
 type rawAPI struct {
@@ -82,6 +104,8 @@ func (a *rawAPI) merge(o rawAPI) {
 
 type rawFunction struct {
 	pos
+	// bad says the settings were not a map, a problem already reported.
+	bad                       bool
 	source, arch              str
 	memory, timeout, reserved num
 	env                       map[string]string
@@ -113,6 +137,8 @@ func (f *rawFunction) merge(o *rawFunction) {
 
 type rawRoute struct {
 	pos
+	// bad says the route was not a map, a problem already reported.
+	bad                    bool
 	method, path, function str
 }
 
@@ -124,25 +150,31 @@ type rawStage struct {
 func (d *decoder) config(n *yaml.Node) rawConfig {
 	var c rawConfig
 	c.functions = map[string]*rawFunction{}
+	c.functionsAt = pos{n.Line, n.Column}
+	c.functionsBad = !isMap(n)
+	c.routesAt = pos{n.Line, n.Column}
 	c.stages = map[string]rawStage{}
 	for k, v := range d.fields(n, "", "app_name", "api", "functions", "routes", "stages") {
 		switch k {
 		case "app_name":
-			c.appName = d.str(v, k, nil).v
+			c.appName = d.str(v, k, nil)
 		case "api":
 			c.api = d.api(v, k)
 		case "functions":
 			c.functions = d.functions(v, k, false)
+			c.functionsAt = pos{v.Line, v.Column}
+			c.functionsBad = !isMap(v)
 		case "routes":
 			c.routes = d.routes(v, k)
+			c.routesAt = pos{v.Line, v.Column}
 		case "stages":
 			c.stages = d.stages(v, k, c.functions)
 		}
 	}
-	if c.appName == "" {
-		c.appName = "app"
-	} else if !appName.MatchString(c.appName) {
-		d.problem(n.Line, n.Column, "app_name", fmt.Sprintf("%q must be letters, digits and -", c.appName))
+	if c.appName.v == "" {
+		c.appName.v = "app"
+	} else if !appName.MatchString(c.appName.v) {
+		d.problem(c.appName.line, c.appName.col, "app_name", fmt.Sprintf("%q must be letters, digits and -", c.appName.v))
 	}
 	return c
 }
@@ -161,7 +193,7 @@ func (d *decoder) api(n *yaml.Node, path string) rawAPI {
 			}
 		case "timeout_ms":
 			a.timeoutMS = d.num(v, key)
-			if a.timeoutMS.v < 50 {
+			if a.timeoutMS.set && a.timeoutMS.v < 50 {
 				d.problem(v.Line, v.Column, key, "must be 50 or more")
 			}
 		case "binary_media_types":
@@ -185,7 +217,7 @@ func (d *decoder) api(n *yaml.Node, path string) rawAPI {
 // functions decodes the functions map; in a stage (override) the source may be left out.
 func (d *decoder) functions(n *yaml.Node, path string, override bool) map[string]*rawFunction {
 	out := map[string]*rawFunction{}
-	if n.Kind != yaml.MappingNode {
+	if !isMap(n) {
 		d.problem(n.Line, n.Column, path, "must be a map of function name to settings")
 		return out
 	}
@@ -196,7 +228,7 @@ func (d *decoder) functions(n *yaml.Node, path string, override bool) map[string
 		if !functionName.MatchString(name) {
 			d.problem(kn.Line, kn.Column, key, "a function name must be letters and digits, starting with a letter (it becomes a CloudFormation logical id)")
 		}
-		f := &rawFunction{pos: pos{kn.Line, kn.Column}}
+		f := &rawFunction{pos: pos{kn.Line, kn.Column}, bad: !isMap(v)}
 		for k, fv := range d.fields(v, key, "source", "memory", "timeout", "architecture", "environment", "concurrency") {
 			fkey := key + "." + k
 			switch k {
@@ -241,6 +273,10 @@ func (d *decoder) env(n *yaml.Node, path string) map[string]string {
 }
 
 func (d *decoder) routes(n *yaml.Node, path string) []rawRoute {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		// "routes:" left empty is a config being written: no routes, said as a warning.
+		return nil
+	}
 	if n.Kind != yaml.SequenceNode {
 		d.problem(n.Line, n.Column, path, "must be a list of {method, path, function}")
 		return nil
@@ -248,7 +284,7 @@ func (d *decoder) routes(n *yaml.Node, path string) []rawRoute {
 	var out []rawRoute
 	for i, e := range n.Content {
 		key := fmt.Sprintf("%s[%d]", path, i)
-		r := rawRoute{pos: pos{e.Line, e.Column}}
+		r := rawRoute{pos: pos{e.Line, e.Column}, bad: !isMap(e)}
 		for k, v := range d.fields(e, key, "method", "path", "function") {
 			switch k {
 			case "method":
@@ -293,6 +329,11 @@ func (d *decoder) stages(n *yaml.Node, path string, functions map[string]*rawFun
 	return out
 }
 
+// isMap says whether n is a mapping; an empty value ("key:" alone) counts as an empty one.
+func isMap(n *yaml.Node) bool {
+	return n.Kind == yaml.MappingNode || n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
 // fields checks that n is a mapping with only allowed keys and yields key, value pairs.
 func (d *decoder) fields(n *yaml.Node, path string, allowed ...string) func(func(string, *yaml.Node) bool) {
 	return func(yield func(string, *yaml.Node) bool) {
@@ -330,6 +371,7 @@ func (d *decoder) str(n *yaml.Node, key string, oneOf []string) str {
 	s := str{pos: pos{n.Line, n.Column}}
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		d.problem(n.Line, n.Column, key, "must be a string")
+		s.bad = true
 		return s
 	}
 	s.v = n.Value

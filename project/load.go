@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -24,6 +23,12 @@ const (
 	DefaultStage      = "api"
 	DefaultMemoryMB   = 128
 	DefaultTimeoutSec = 3
+	// DefaultArchitecture is Lambda's own default.
+	DefaultArchitecture = ArchX86
+	// DefaultRESTTimeoutMS and DefaultHTTPTimeoutMS are the integration timeouts API Gateway
+	// applies when none is set. A REST API allows none longer than its default.
+	DefaultRESTTimeoutMS = 29000
+	DefaultHTTPTimeoutMS = 30000
 )
 
 // Options says where the config is and which stage to apply.
@@ -71,8 +76,8 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 	d := &decoder{file: name}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line, msg := yamlErrorLine(err)
-		d.problem(line, 1, "", msg)
+		line, col, msg := YAMLErrorPosition(data, err)
+		d.problem(line, col, "", "invalid YAML: "+msg)
 		return nil, d.err()
 	}
 	root := &yaml.Node{Kind: yaml.MappingNode, Line: 1, Column: 1}
@@ -97,22 +102,27 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 			}
 		}
 	}
-	p := &Project{Dir: dir, ConfigFile: file, AppName: raw.appName, StageName: stage}
+	p := &Project{Dir: dir, ConfigFile: file, AppName: raw.appName.v, StageName: stage}
 	p.API = API{
 		Kind:             cmp.Or(raw.api.kind.v, KindREST),
+		KindPos:          d.position(root.Line, root.Column),
 		Stage:            cmp.Or(raw.api.stage.v, DefaultStage),
 		TimeoutMS:        raw.api.timeoutMS.v,
 		BinaryMediaTypes: raw.api.binary,
 	}
+	if raw.api.kind.v != "" {
+		p.API.KindPos = d.position(raw.api.kind.line, raw.api.kind.col)
+	}
 	if p.API.TimeoutMS == 0 {
-		p.API.TimeoutMS = 29000
+		p.API.TimeoutMS = DefaultRESTTimeoutMS
 		if p.API.Kind == KindHTTP {
-			p.API.TimeoutMS = 30000
+			p.API.TimeoutMS = DefaultHTTPTimeoutMS
 		}
 	}
-	if p.API.Kind == KindREST && p.API.TimeoutMS > 29000 {
-		d.problem(raw.api.timeoutMS.line, raw.api.timeoutMS.col, "api.timeout_ms", "a REST API integration times out after at most 29000 ms")
+	if p.API.Kind == KindREST && p.API.TimeoutMS > DefaultRESTTimeoutMS {
+		d.problem(raw.api.timeoutMS.line, raw.api.timeoutMS.col, "api.timeout_ms", fmt.Sprintf("a REST API integration times out after at most %d ms", DefaultRESTTimeoutMS))
 	}
+	isFunction := func(name string) bool { return raw.functions[name] != nil }
 	for _, fname := range slices.Sorted(maps.Keys(raw.functions)) {
 		rf := raw.functions[fname]
 		f := &Function{
@@ -120,7 +130,7 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 			Source:              rf.source.v,
 			MemoryMB:            rf.memory.or(DefaultMemoryMB),
 			TimeoutSec:          rf.timeout.or(DefaultTimeoutSec),
-			Architecture:        cmp.Or(rf.arch.v, ArchX86),
+			Architecture:        cmp.Or(rf.arch.v, DefaultArchitecture),
 			Environment:         rf.env,
 			ReservedConcurrency: rf.reserved.v,
 		}
@@ -128,9 +138,15 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 			f.Environment = map[string]string{}
 		}
 		key := "functions." + fname
-		if f.Source == "" {
+		if owner := LogicalIDOwner(fname, isFunction); owner != "" {
+			d.problem(rf.line, rf.col, key, "name collides with the logical id of "+owner+" in the packaged SAM template")
+		}
+		switch {
+		case rf.bad || rf.source.bad:
+			// Its settings were not a map, or source not a string: reported already, once.
+		case f.Source == "":
 			d.problem(rf.line, rf.col, key+".source", "missing: the folder of the function's Go main package")
-		} else {
+		default:
 			f.Dir = filepath.Join(dir, filepath.FromSlash(f.Source))
 			if filepath.IsAbs(f.Source) {
 				f.Dir = filepath.Clean(f.Source)
@@ -150,15 +166,22 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 		}
 		p.Functions = append(p.Functions, f)
 	}
-	if len(p.Functions) == 0 {
-		d.problem(root.Line, root.Column, "functions", "no functions defined")
+	if len(p.Functions) == 0 && !raw.functionsBad {
+		d.problem(raw.functionsAt.line, raw.functionsAt.col, "functions", "no functions defined")
 	}
 	seen := map[string]int{}
 	for i, rr := range raw.routes {
+		if rr.bad {
+			// Not a map: that is the one problem to report, not a missing method, path and function.
+			continue
+		}
 		key := fmt.Sprintf("routes[%d]", i)
 		r := Route{Method: strings.ToUpper(rr.method.v), Path: rr.path.v, Function: rr.function.v}
+		// A value that was not a string is reported already; it is not also "missing".
 		ok := true
 		switch {
+		case rr.method.bad:
+			ok = false
 		case rr.method.v == "":
 			d.problem(rr.line, rr.col, key+".method", "missing")
 			ok = false
@@ -166,7 +189,9 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 			d.problem(rr.method.line, rr.method.col, key+".method", fmt.Sprintf("unknown method %q (want one of %s)", rr.method.v, strings.Join(Methods, ", ")))
 			ok = false
 		}
-		if rr.path.v == "" {
+		if rr.path.bad {
+			ok = false
+		} else if rr.path.v == "" {
 			d.problem(rr.line, rr.col, key+".path", "missing")
 			ok = false
 		} else if msg := checkPath(r.Path); msg != "" {
@@ -175,9 +200,11 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 		} else {
 			r.Path = CleanPath(r.Path)
 		}
-		if rr.function.v == "" {
+		switch {
+		case rr.function.bad:
+		case rr.function.v == "":
 			d.problem(rr.line, rr.col, key+".function", "missing")
-		} else if _, exists := raw.functions[r.Function]; !exists {
+		case !isFunction(r.Function) && !raw.functionsBad:
 			d.problem(rr.function.line, rr.function.col, key+".function", fmt.Sprintf("no function %q", r.Function))
 		}
 		if ok {
@@ -189,9 +216,19 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 		}
 		p.Routes = append(p.Routes, r)
 	}
+	if len(raw.routes) == 0 {
+		// Allowed, so that a config being written can be served, but said: every request is unrouted.
+		answer := "403 Missing Authentication Token"
+		if p.API.Kind == KindHTTP {
+			answer = "404 Not Found"
+		}
+		d.warn(raw.routesAt.line, raw.routesAt.col, "routes", "no routes defined; every request answers "+answer)
+	}
 	if err := d.err(); err != nil {
 		return nil, err
 	}
+	sortProblems(d.warnings)
+	p.Warnings = d.warnings
 	return p, nil
 }
 
@@ -284,17 +321,6 @@ func Shape(p string) string {
 		}
 	}
 	return "/" + strings.Join(segs, "/")
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func yamlErrorLine(err error) (int, string) {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n, "invalid YAML: " + m[2]
-	}
-	return 1, "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")
 }
 
 var (

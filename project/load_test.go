@@ -3,6 +3,7 @@ package project
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -100,7 +101,10 @@ func TestLoadErrors(t *testing.T) {
 		name, config string
 		want         []string
 	}{
-		{"bad yaml", "functions:\n  A: [\n", []string{"config.yaml:2:1: invalid YAML: did not find expected node content"}},
+		{"bad yaml", "functions:\n  A: [\n", []string{"config.yaml:2:6: invalid YAML: did not find expected node content"}},
+		{"app_name points at its value", "app_name: my_shop\nfunctions:\n  A: {source: ./fn}\n", []string{
+			`config.yaml:1:11: app_name: "my_shop" must be letters, digits and -`,
+		}},
 		{"unknown keys", `
 functions:
   A: {source: ./fn, memroy: 256}
@@ -167,6 +171,197 @@ routes: []
 				if a, b := cerr.Problems[i-1], cerr.Problems[i]; a.Line > b.Line || (a.Line == b.Line && a.Col > b.Col) {
 					t.Errorf("problems not sorted by position:\n%s", msg)
 				}
+			}
+		})
+	}
+}
+
+// TestYAMLErrorPosition checks broken configs are reported where the mistake is: yaml.v3's own
+// line is the one above the enclosing block, or missing on the first line.
+func TestYAMLErrorPosition(t *testing.T) {
+	tests := []struct {
+		name, config string
+		want         string
+	}{
+		{"key indented too little", "functions:\n  A:\n    source: ./fn\n   memory: 256\n", "config.yaml:4:4: invalid YAML: did not find expected key"},
+		{"key indented too far", "functions:\n  A:\n    source: ./fn\n      memory: 256\n", "config.yaml:4:7: invalid YAML: mapping values are not allowed in this context"},
+		{"top-level key indented", "app_name: x\n  api: {}\n", "config.yaml:2:3: invalid YAML: mapping values are not allowed in this context"},
+		{"api key out of line", "app_name: x\napi:\n  kind: rest\n stage: v1\nfunctions: {}\n", "config.yaml:4:2: invalid YAML: did not find expected key"},
+		{"route key out of line", "routes:\n  - method: GET\n   path: /\n", "config.yaml:3:4: invalid YAML: did not find expected '-' indicator"},
+		{"list item in a map", "functions:\n  A: {source: ./fn}\n  - B\n", "config.yaml:3:3: invalid YAML: did not find expected key"},
+		{"tab indent", "app_name: x\n\tapi: {}\n", "config.yaml:2:1: invalid YAML: found a tab character that violates indentation"},
+		{"missing colon", "functions:\n  A:\n    source: ./fn\n    memory 256\n", "config.yaml:4:5: invalid YAML: could not find expected ':'"},
+		{"unclosed flow map", "app_name: x\napi: {kind: rest\nfunctions: {}\n", "config.yaml:2:6: invalid YAML: did not find expected ',' or '}'"},
+		{"unclosed flow list", "functions:\n  A: [\n", "config.yaml:2:6: invalid YAML: did not find expected node content"},
+		{"unclosed quote", "app_name: \"x\napi: {}\n", "config.yaml:1:11: invalid YAML: found unexpected end of stream"},
+		{"second colon on the first line", "app_name: a: b\n", "config.yaml:1:12: invalid YAML: mapping values are not allowed in this context"},
+		{"reserved character", "app_name: x\napi: @rest\n", "config.yaml:2:6: invalid YAML: found character that cannot start any token"},
+		{"unknown alias", "app_name: x\napi: *base\n", "config.yaml:2:6: invalid YAML: unknown anchor 'base' referenced"},
+		{"after a multi-line flow list", "api: {binary_media_types: [image/png,\n  image/gif]}\nfunctions:\n  A: {source: ./fn}\n x: 1\n", "config.yaml:5:2: invalid YAML: did not find expected key"},
+		{"after a long multi-line flow list", "app_name: x\napi: {binary_media_types: [\n  image/png,\n  image/gif,\n  image/jpeg,\n  image/webp,\n  image/bmp,\n  image/tiff,\n  image/avif]}\nfunctions:\n  A: {source: ./fn}\n B: {source: ./fn}\n", "config.yaml:12:2: invalid YAML: did not find expected key"},
+		{"after a flow map on the same line", "api: {kind: rest, stage: v1} @x\n", "config.yaml:1:30: invalid YAML: found character that cannot start any token"},
+		{"after a quoted string on the same line", "app_name: \"a long quoted name\" x\n", "config.yaml:1:32: invalid YAML: did not find expected key"},
+		{"columns count characters", "app_name: héllo: x\n", "config.yaml:1:16: invalid YAML: mapping values are not allowed in this context"},
+		{"CRLF line ends", "app_name: x\r\napi:\r\n  kind: rest\r\n stage: v1\r\n", "config.yaml:4:2: invalid YAML: did not find expected key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, tt.config, "")
+			var cerr *ConfigError
+			if !errors.As(err, &cerr) {
+				t.Fatalf("err = %v, want a *ConfigError", err)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("error = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestOneProblemPerMistake checks that a bad value is reported once, not again by the checks
+// that run on the default or empty value it leaves behind.
+func TestOneProblemPerMistake(t *testing.T) {
+	tests := []struct {
+		name, config string
+		want         []string
+	}{
+		{"timeout_ms not a number", "api:\n  timeout_ms: \"fast\"\nfunctions:\n  A: {source: ./fn}\n", []string{
+			`config.yaml:2:15: api.timeout_ms: "fast" must be a whole number`,
+		}},
+		{"stage timeout_ms not a number", "functions:\n  A: {source: ./fn}\nstages:\n  prod:\n    api: {timeout_ms: fast}\n", []string{
+			`config.yaml:5:23: stages.prod.api.timeout_ms: "fast" must be a whole number`,
+		}},
+		{"functions as a list", "functions:\n  - A\nroutes:\n  - {method: GET, path: /, function: A}\n", []string{
+			"config.yaml:2:3: functions: must be a map of function name to settings",
+		}},
+		{"functions left empty", "app_name: shop\nfunctions:\nroutes: []\n", []string{
+			"config.yaml:2:11: functions: no functions defined",
+		}},
+		{"functions an empty map", "functions: {}\n", []string{
+			"config.yaml:1:12: functions: no functions defined",
+		}},
+		{"no functions key", "app_name: shop\n", []string{
+			"config.yaml:1:1: functions: no functions defined",
+		}},
+		{"top level a list", "- functions\n", []string{
+			"config.yaml:1:1: (top level): must be a map",
+		}},
+		{"function settings not a map", "functions:\n  A: ./fn\n", []string{
+			"config.yaml:2:6: functions.A: must be a map",
+		}},
+		{"source not a string", "functions:\n  A: {source: [./fn]}\n", []string{
+			"config.yaml:2:15: functions.A.source: must be a string",
+		}},
+		{"route not a map", "functions:\n  A: {source: ./fn}\nroutes:\n  - GET / A\n", []string{
+			"config.yaml:4:5: routes[0]: must be a map",
+		}},
+		{"route values not strings", "functions:\n  A: {source: ./fn}\nroutes:\n  - {method: [GET], path: {p: /}, function: [A]}\n", []string{
+			"config.yaml:4:14: routes[0].method: must be a string",
+			"config.yaml:4:27: routes[0].path: must be a string",
+			"config.yaml:4:45: routes[0].function: must be a string",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, tt.config, "")
+			var cerr *ConfigError
+			if !errors.As(err, &cerr) {
+				t.Fatalf("err = %v, want a *ConfigError", err)
+			}
+			if got, want := err.Error(), strings.Join(tt.want, "\n"); got != want {
+				t.Errorf("error:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	const fn = "functions:\n  A: {source: ./fn}\n"
+	tests := []struct {
+		name, config, stage string
+		want                []string
+	}{
+		{"routes", fn + "routes:\n  - {method: GET, path: /, function: A}\n", "", nil},
+		{"empty routes", fn + "routes: []\n", "", []string{
+			"config.yaml:3:9: routes: no routes defined; every request answers 403 Missing Authentication Token",
+		}},
+		{"routes left empty", fn + "routes:\n", "", []string{
+			"config.yaml:3:8: routes: no routes defined; every request answers 403 Missing Authentication Token",
+		}},
+		{"no routes key", fn, "", []string{
+			"config.yaml:1:1: routes: no routes defined; every request answers 403 Missing Authentication Token",
+		}},
+		{"no routes on an HTTP API", "api: {kind: http}\n" + fn + "routes: []\n", "", []string{
+			"config.yaml:4:9: routes: no routes defined; every request answers 404 Not Found",
+		}},
+		{"no routes on a stage's HTTP API", fn + "routes: []\nstages:\n  dev: {api: {kind: http}}\n", "dev", []string{
+			"config.yaml:3:9: routes: no routes defined; every request answers 404 Not Found",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := parse(t, tt.config, tt.stage)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			var got []string
+			for _, w := range p.Warnings {
+				got = append(got, w.String())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Warnings = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestKindPos checks a caller can point at api.kind, e.g. to say it does not serve that kind yet.
+func TestKindPos(t *testing.T) {
+	const rest = "functions:\n  A: {source: ./fn}\nroutes:\n  - {method: GET, path: /, function: A}\n"
+	tests := []struct {
+		name, config, stage string
+		want                string
+	}{
+		{"set", "app_name: shop\napi:\n  kind: http\n" + rest, "", "config.yaml:3:9"},
+		{"set by the stage applied", "api: {kind: rest}\n" + rest + "stages:\n  dev:\n    api: {kind: http}\n", "dev", "config.yaml:8:17"},
+		{"not overridden by the stage applied", "api: {kind: http}\n" + rest + "stages:\n  dev:\n    api: {stage: dev}\n", "dev", "config.yaml:1:13"},
+		{"left out", "\n# comment\n" + rest, "", "config.yaml:3:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := parse(t, tt.config, tt.stage)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if got := p.API.KindPos.String(); got != tt.want {
+				t.Errorf("KindPos = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLogicalIDCollisions checks a function name that `package` would refuse is refused by the
+// config already, where the name is written.
+func TestLogicalIDCollisions(t *testing.T) {
+	tests := []struct {
+		name, functions string
+		want            string // "" for no problem
+	}{
+		{"REST API", "  RestAPI: {source: ./fn}\n", "config.yaml:3:3: functions.RestAPI: name collides with the logical id of the API in the packaged SAM template"},
+		{"HTTP API on a REST config", "  HttpAPI: {source: ./fn}\n", "config.yaml:3:3: functions.HttpAPI: name collides with the logical id of the API in the packaged SAM template"},
+		{"another function's role", "  Pets: {source: ./fn}\n  PetsRole: {source: ./fn}\n", "config.yaml:4:3: functions.PetsRole: name collides with the logical id of the role SAM creates for Pets in the packaged SAM template"},
+		{"a role of no function", "  PetsRole: {source: ./fn}\n", ""},
+		{"like the API but not it", "  RestAPIs: {source: ./fn}\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, "api: {kind: rest}\nfunctions:\n"+tt.functions+"routes: []\n", "")
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("error = %q, want %q", got, tt.want)
 			}
 		})
 	}

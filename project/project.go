@@ -41,15 +41,22 @@ type Project struct {
 	Functions []*Function
 	// Routes in the order the config lists them.
 	Routes []Route
+	// Warnings are what the config allows but likely did not mean (no routes at all), sorted by
+	// position, for the caller to print; they do not stop the model from being served.
+	Warnings []Problem
 }
 
 // API describes the API Gateway front.
 type API struct {
 	// Kind is KindREST or KindHTTP.
 	Kind string
+	// KindPos is where Kind is set (by the applied stage when it overrides it), or where the
+	// top-level map starts when the config leaves it out. A caller that refuses a kind points there.
+	KindPos Position
 	// Stage is the API Gateway stage name (the first path segment of REST invoke URLs).
 	Stage string
-	// TimeoutMS is the integration timeout: 29000 for REST, 30000 for HTTP, unless set lower.
+	// TimeoutMS is the integration timeout: DefaultRESTTimeoutMS or DefaultHTTPTimeoutMS unless
+	// set lower.
 	TimeoutMS int
 	// BinaryMediaTypes are the media types REST treats as binary (e.g. "image/png", "*/*").
 	BinaryMediaTypes []string
@@ -66,7 +73,7 @@ type Function struct {
 	MemoryMB int
 	// TimeoutSec is 1–900.
 	TimeoutSec int
-	// Architecture is ArchX86 or ArchARM.
+	// Architecture is ArchX86 or ArchARM; "" in a hand-built model means DefaultArchitecture.
 	Architecture string
 	// Environment holds the user's variables.
 	Environment map[string]string
@@ -95,11 +102,23 @@ func (p *Project) Function(name string) *Function {
 	return p.Functions[i]
 }
 
-// Problem is one thing wrong in a config file, located by line and column.
-type Problem struct {
+// Position is a place in a config file.
+type Position struct {
+	// File names the file as errors show it ("config.yaml").
 	File string
+	// Line and Col count from 1; Col counts characters.
 	Line int
 	Col  int
+}
+
+// String formats pos as errors show it: "config.yaml:3:9".
+func (pos Position) String() string {
+	return fmt.Sprintf("%s:%d:%d", pos.File, pos.Line, pos.Col)
+}
+
+// Problem is one thing wrong in a config file, located by line and column.
+type Problem struct {
+	Position
 	// Key is the dotted path of the offending key: "routes[2].function".
 	Key string
 	Msg string
@@ -107,9 +126,9 @@ type Problem struct {
 
 func (p Problem) String() string {
 	if p.Key == "" {
-		return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg)
+		return fmt.Sprintf("%s: %s", p.Position, p.Msg)
 	}
-	return fmt.Sprintf("%s:%d:%d: %s: %s", p.File, p.Line, p.Col, p.Key, p.Msg)
+	return fmt.Sprintf("%s: %s: %s", p.Position, p.Key, p.Msg)
 }
 
 // ConfigError lists every problem found in a config file, sorted by position.

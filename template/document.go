@@ -9,13 +9,14 @@ import (
 	"maps"
 	"math"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/awslabs/goformation/v7/cloudformation"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/devserver/devserver/project"
 )
 
 // Document is a CloudFormation template as plain JSON values: map[string]any, []any, string,
@@ -257,15 +258,11 @@ func position(data []byte, off int64) (line, col int) {
 	return line, max(col, 1)
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 func parseYAML(data []byte, name string) (any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			return nil, fmt.Errorf("%s:%s: invalid YAML: %s", name, m[1], m[2])
-		}
-		return nil, fmt.Errorf("%s: invalid YAML: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		line, col, msg := project.YAMLErrorPosition(data, err)
+		return nil, fmt.Errorf("%s:%d:%d: invalid YAML: %s", name, line, col, msg)
 	}
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s: the file is empty", name)

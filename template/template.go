@@ -21,8 +21,8 @@ import (
 
 // Logical ids of the API resources, and the SAM facts the template is built on.
 const (
-	RestAPI = "RestAPI"
-	HTTPAPI = "HttpAPI"
+	RestAPI = project.RestAPILogicalID
+	HTTPAPI = project.HTTPAPILogicalID
 
 	// Runtime and Handler of every Go function: a `bootstrap` executable on Amazon Linux 2023.
 	Runtime = "provided.al2023"
@@ -37,9 +37,6 @@ const (
 	// event's rawPath (a named HTTP API stage prefixes both), so a function sees the same paths
 	// locally and in the cloud; config's api.stage names REST stages only.
 	httpStage = "$default"
-	// Integration timeouts API Gateway applies when none is set; a template states only lower ones.
-	restDefaultTimeoutMS = 29000
-	httpDefaultTimeoutMS = 30000
 )
 
 // Generate builds the SAM template of p. codeURIs maps each function name to its CodeUri, the zip
@@ -83,7 +80,7 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 			Runtime:       cloudformation.String(Runtime),
 			Handler:       cloudformation.String(Handler),
 			CodeUri:       &serverless.Function_CodeUri{String: cloudformation.String(uri)},
-			Architectures: []string{cmp.Or(f.Architecture, project.ArchX86)},
+			Architectures: []string{cmp.Or(f.Architecture, project.DefaultArchitecture)},
 			MemorySize:    cloudformation.Int(f.MemoryMB),
 			Timeout:       cloudformation.Int(f.TimeoutSec),
 		}
@@ -103,7 +100,8 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 	if err != nil {
 		return nil, fmt.Errorf("generate template: %w", err)
 	}
-	if p.API.Kind == project.KindREST && p.API.TimeoutMS > 0 && p.API.TimeoutMS < restDefaultTimeoutMS {
+	// API Gateway applies its default timeout by itself; the template states only lower ones.
+	if p.API.Kind == project.KindREST && p.API.TimeoutMS > 0 && p.API.TimeoutMS < project.DefaultRESTTimeoutMS {
 		apiEventTimeout(doc, p.API.TimeoutMS)
 	}
 	return doc, nil
@@ -135,7 +133,7 @@ func events(p *project.Project, function, apiID, eventType string) map[string]se
 				Path:                 cloudformation.String(r.Path),
 				PayloadFormatVersion: cloudformation.String("2.0"),
 			}
-			if p.API.TimeoutMS > 0 && p.API.TimeoutMS < httpDefaultTimeoutMS {
+			if p.API.TimeoutMS > 0 && p.API.TimeoutMS < project.DefaultHTTPTimeoutMS {
 				ev.TimeoutInMillis = cloudformation.Int(p.API.TimeoutMS)
 			}
 			props.HttpApiEvent = ev
@@ -177,15 +175,14 @@ func title(s string) string {
 }
 
 // checkLogicalIDs rejects function names that would collide with a logical id the template or
-// SAM's expansion of it uses: the API resources, and the role SAM generates as <Function>Role.
+// SAM's expansion of it uses (project.LogicalIDOwner). project.Load refuses them already, with
+// their place in config.yaml; this is for models that did not come from a config.
 func checkLogicalIDs(p *project.Project) error {
 	var problems []string
+	isFunction := func(name string) bool { return p.Function(name) != nil }
 	for _, f := range p.Functions {
-		switch {
-		case f.Name == RestAPI || f.Name == HTTPAPI:
-			problems = append(problems, fmt.Sprintf("function name %s is the logical id of the API", f.Name))
-		case strings.HasSuffix(f.Name, "Role") && p.Function(strings.TrimSuffix(f.Name, "Role")) != nil:
-			problems = append(problems, fmt.Sprintf("function name %s is the logical id of the role SAM creates for %s", f.Name, strings.TrimSuffix(f.Name, "Role")))
+		if owner := project.LogicalIDOwner(f.Name, isFunction); owner != "" {
+			problems = append(problems, fmt.Sprintf("function name %s is the logical id of %s", f.Name, owner))
 		}
 	}
 	if len(problems) > 0 {

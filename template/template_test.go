@@ -323,6 +323,7 @@ func TestMergeErrorsNameFileAndProblem(t *testing.T) {
 	}{
 		{"missing file", "absent.yaml", "", []string{"read merge template", "absent.yaml", "no such file"}},
 		{"invalid YAML", "bad.yaml", "Resources:\n  Fn: [\n", []string{"bad.yaml:2", "invalid YAML"}},
+		{"YAML indent", "indent.yaml", "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n   Properties: {}\n", []string{"indent.yaml:4:4: invalid YAML: did not find expected key"}},
 		{"invalid JSON", "bad.json", "{\n  \"Resources\": {,}\n}", []string{"bad.json:2:17", "invalid JSON"}},
 		{"JSON with trailing data", "two.json", "{}\n{}", []string{"two.json:2:1", "more data"}},
 		{"top level is a list", "list.yaml", "- a\n- b\n", []string{"list.yaml", "top level must be a map", "a list"}},
