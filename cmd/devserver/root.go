@@ -3,9 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"text/tabwriter"
 
