@@ -147,8 +147,11 @@ func (s *Server) nextModel(old *project.Project, paths []string) *project.Projec
 		s.term.Line("", "reload: "+filepath.Base(old.ConfigFile)+" is invalid; still serving the last good one:\n"+err.Error())
 		return old
 	case p.API.Kind != old.API.Kind:
-		s.term.Line("", fmt.Sprintf("reload: api.kind changed from %s to %s; restart devserver run to serve it (still serving the last good config)", old.API.Kind, p.API.Kind))
+		s.term.Line("", fmt.Sprintf("reload: %s: api.kind changed from %s to %s; restart devserver run to serve it (still serving the last good config)", p.API.KindPos, old.API.Kind, p.API.Kind))
 		return old
+	}
+	for _, w := range p.Warnings {
+		s.term.Line("", "warning: "+w.String())
 	}
 	return p
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -153,5 +154,27 @@ func TestHelpAndVersion(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConfigWarningsAndKindPosition: a config with no routes is served, with a positioned warning;
+// an API kind run cannot serve is refused at its position in the file.
+func TestConfigWarningsAndKindPosition(t *testing.T) {
+	dir := copySample(t)
+	cfg := filepath.Join(dir, "config.yaml")
+	orig, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRoutes, _, _ := strings.Cut(string(orig), "routes:")
+	writeFile(t, cfg, noRoutes)
+	r := startRun(t, dir)
+	if !regexp.MustCompile(`warning: \S*config.yaml:\d+:\d+: routes: no routes defined`).MatchString(r.stderr.String()) {
+		t.Errorf("run of a config without routes gave no positioned warning:\n%s", r.output.String())
+	}
+	writeFile(t, cfg, strings.Replace(string(orig), "kind: rest", "kind: http", 1))
+	out, err := exec.Command(devserverBin, "run", "--port", "0", "--project-dir", dir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "config.yaml:4:9: api.kind:") {
+		t.Errorf("run of api.kind http = %v, want a refusal at config.yaml:4:9:\n%s", err, out)
 	}
 }

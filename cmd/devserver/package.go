@@ -36,6 +36,7 @@ OUT must be missing, empty, or an earlier output of package: nothing else is eve
 			if err != nil {
 				return err
 			}
+			printWarnings(cmd.ErrOrStderr(), p)
 			res, err := packager.Package(cmd.Context(), p, packager.Options{
 				Out:           args[0],
 				Arch:          s.v.GetString("arch"),

@@ -129,12 +129,20 @@ func newRoutesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			printWarnings(cmd.ErrOrStderr(), p)
 			printRoutes(cmd.OutOrStdout(), p)
 			return nil
 		},
 	}
 	projectFlags(cmd)
 	return cmd
+}
+
+// printWarnings prints what the model's source found odd but servable, positioned.
+func printWarnings(w io.Writer, p *project.Project) {
+	for _, warning := range p.Warnings {
+		fmt.Fprintln(w, "warning:", warning)
+	}
 }
 
 func printRoutes(w io.Writer, p *project.Project) {

@@ -43,8 +43,10 @@ command line wins over its variable.`,
 				return err
 			}
 			if p.API.Kind != project.KindREST {
-				return fmt.Errorf("run: api.kind %q is not served yet; use rest", p.API.Kind)
+				return &project.ConfigError{Problems: []project.Problem{{Position: p.API.KindPos, Key: "api.kind",
+					Msg: fmt.Sprintf("%q is not served by run yet; use rest", p.API.Kind)}}}
 			}
+			printWarnings(cmd.ErrOrStderr(), p)
 			port, err := s.port("port")
 			if err != nil {
 				return err
