@@ -51,6 +51,11 @@ func handler(ctx context.Context, raw json.RawMessage) (any, error) {
 		}
 		fmt.Fprintf(os.Stderr, "stderr for %s\n", lc.AwsRequestID)
 		return ok("printed"), nil
+	case "spam":
+		// Prints without end: only the function's timeout stops it.
+		for i := 0; ; i++ {
+			fmt.Println("spam line", i)
+		}
 	case "exit":
 		fmt.Println("exiting mid-request")
 		os.Exit(1)
