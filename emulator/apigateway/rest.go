@@ -265,7 +265,11 @@ func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, b
 	var resp restResponse
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&resp); err != nil || dec.More() {
+	if err := dec.Decode(&resp); err != nil {
+		return false
+	}
+	// Only the end of the input may follow the object (dec.More is false for a stray "}" or "]").
+	if _, err := dec.Token(); err != io.EOF {
 		return false
 	}
 	status, ok := restStatus(resp.StatusCode)

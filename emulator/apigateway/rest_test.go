@@ -34,6 +34,8 @@ func TestWriteRESTResponse(t *testing.T) {
 		{name: "not JSON", payload: `hello`},
 		{name: "JSON string", payload: `"hello"`},
 		{name: "trailing data", payload: `{"body":"a"} {}`},
+		{name: "stray closing brace", payload: `{}}`},
+		{name: "stray closing bracket", payload: `{"body":"a"}]`},
 		{name: "bad status", payload: `{"statusCode":1000}`},
 		{name: "informational status", payload: `{"statusCode":101}`},
 		// Loosely typed answers from JavaScript and Python handlers, decided on the AWS documentation
