@@ -260,12 +260,14 @@ func checkPath(p string) string {
 	if !strings.HasPrefix(p, "/") {
 		return fmt.Sprintf("%q must start with /", p)
 	}
+	// One trailing slash is ignored, as API Gateway ignores it; Segments would drop more than one,
+	// and a leading one, so empty segments are looked for before it.
+	if rest := strings.TrimSuffix(p[1:], "/"); p != "/" && (rest == "" || slices.Contains(strings.Split(rest, "/"), "")) {
+		return fmt.Sprintf("%q has an empty segment", p)
+	}
 	segs := Segments(p)
 	names := map[string]bool{}
 	for i, s := range segs {
-		if s == "" {
-			return fmt.Sprintf("%q has an empty segment", p)
-		}
 		if !strings.HasPrefix(s, "{") && !strings.HasSuffix(s, "}") {
 			if strings.ContainsAny(s, "{}") {
 				return fmt.Sprintf("segment %q mixes text and a {parameter}", s)

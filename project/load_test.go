@@ -136,6 +136,20 @@ routes:
 			"config.yaml:12:5: routes[7]: duplicate route GET /p/{other} (same as routes[6])",
 			"config.yaml:13:5: routes[8].method: missing",
 		}},
+		{"empty segments", `
+functions:
+  A: {source: ./fn}
+routes:
+  - {method: GET, path: "//a", function: A}
+  - {method: GET, path: "/a//", function: A}
+  - {method: GET, path: "//", function: A}
+  - {method: GET, path: "/a/", function: A}
+  - {method: GET, path: "/", function: A}
+`, []string{
+			`config.yaml:5:25: routes[0].path: "//a" has an empty segment`,
+			`config.yaml:6:25: routes[1].path: "/a//" has an empty segment`,
+			`config.yaml:7:25: routes[2].path: "//" has an empty segment`,
+		}},
 		{"function limits", `
 functions:
   A: {source: ./fn, memory: 64, timeout: 901, concurrency: 0, architecture: sparc}

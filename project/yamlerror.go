@@ -18,6 +18,11 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // longer one that parses again, so that a large file costs tens of parses, not one per line.
 const lineLookahead = 50
 
+// charLookahead bounds the same within the failing line, in characters: a line up to that long is
+// searched to its end, a longer one (a minified JSON template, a long unclosed flow list) costs
+// a few hundred parses, not one per character each as long as the line.
+const charLookahead = 200
+
 // YAMLErrorPosition returns the 1-based line and column in data of the YAML syntax error err,
 // which yaml.v3 returned for data, and its message without yaml.v3's "yaml: line N: " prefix.
 //
@@ -28,19 +33,24 @@ const lineLookahead = 50
 // longest part of that line that still parses with the lines before it. Only the error path
 // pays for the re-parsing, and a parse stops at the first mistake.
 func YAMLErrorPosition(data []byte, err error) (line, col int, msg string) {
+	return yamlErrorPosition(data, err, yamlParses)
+}
+
+// yamlErrorPosition is YAMLErrorPosition with the parse it repeats passed in, to be counted.
+func yamlErrorPosition(data []byte, err error, parses func([]byte) bool) (line, col int, msg string) {
 	msg = strings.TrimPrefix(err.Error(), "yaml: ")
 	line, col = 1, 1
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
-	if yamlParses(data) {
+	if parses(data) {
 		// err is not about data; keep what yaml.v3 said.
 		return line, col, msg
 	}
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	good := longestParsing(len(lines), lineLookahead, func(n int) bool {
-		return yamlParses(bytes.Join(lines[:n], nil))
+		return parses(bytes.Join(lines[:n], nil))
 	})
 	head := bytes.Join(lines[:good], nil)
 	text := strings.TrimRight(string(lines[good]), "\r\n")
@@ -49,12 +59,13 @@ func YAMLErrorPosition(data []byte, err error) (line, col int, msg string) {
 		cuts = append(cuts, i)
 	}
 	cuts = append(cuts, len(text))
-	at := func(i int) bool { return yamlParses(slices.Concat(head, []byte(text[:cuts[i]]))) }
+	at := func(i int) bool { return parses(slices.Concat(head, []byte(text[:cuts[i]]))) }
 	c := len(text)
 	if !at(len(cuts) - 1) {
-		// A line is short: look all the way to its end, so that a quoted string or flow
-		// collection early on it cannot hide the mistake after it.
-		c = cuts[longestParsing(len(cuts)-1, len(cuts), at)]
+		// Look far past a failing prefix (to the end of a line of up to charLookahead
+		// characters), so that a quoted string or flow collection early on the line cannot
+		// hide the mistake after it.
+		c = cuts[longestParsing(len(cuts)-1, min(len(cuts), charLookahead), at)]
 	}
 	// "key: value" on a line indented too far reads as more of the scalar on the line above, up to
 	// the colon; the mistake is the indent, so point at the key.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -265,7 +266,11 @@ func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, b
 	var resp restResponse
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&resp); err != nil || dec.More() {
+	if err := dec.Decode(&resp); err != nil {
+		return false
+	}
+	// Only the end of the input may follow the object (dec.More is false for a stray "}" or "]").
+	if _, err := dec.Token(); err != io.EOF {
 		return false
 	}
 	status, ok := restStatus(resp.StatusCode)
@@ -281,9 +286,12 @@ func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, b
 		body = []byte(*resp.Body)
 	}
 	// Headers are gathered apart and copied only once the response is known to be good, so that
-	// a malformed one leaks none of them into the 502.
+	// a malformed one leaks none of them into the 502. Names that differ only in case are one
+	// header, whose values go in in the sorted order of the spellings: Go's random map order
+	// must not reach the response.
 	h := http.Header{}
-	for k, raw := range resp.MultiValueHeaders {
+	for _, k := range slices.Sorted(maps.Keys(resp.MultiValueHeaders)) {
+		raw := resp.MultiValueHeaders[k]
 		var vs []json.RawMessage
 		if json.Unmarshal(raw, &vs) != nil || vs == nil {
 			return false
@@ -296,8 +304,8 @@ func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, b
 			h.Add(k, v)
 		}
 	}
-	for k, raw := range resp.Headers {
-		v, ok := restHeaderValue(raw)
+	for _, k := range slices.Sorted(maps.Keys(resp.Headers)) {
+		v, ok := restHeaderValue(resp.Headers[k])
 		if !ok {
 			return false
 		}

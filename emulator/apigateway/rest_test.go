@@ -3,6 +3,7 @@ package apigateway
 import (
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 )
 
@@ -19,6 +20,8 @@ func TestWriteRESTResponse(t *testing.T) {
 			ok: true, status: 200, body: "", header: http.Header{"Content-Type": {"application/json"}}},
 		{name: "missing status is 200", payload: `{"body":"hi"}`, ok: true, status: 200, body: "hi"},
 		{name: "empty object", payload: `{}`, ok: true, status: 200, body: ""},
+		{name: "one header spelled two ways", payload: `{"headers":{"x-a":"2","X-A":"1"},"multiValueHeaders":{"x-b":["4"],"X-b":["3"]}}`,
+			ok: true, status: 200, header: http.Header{"X-A": {"1", "2"}, "X-B": {"3", "4"}}},
 		{name: "merge headers", payload: `{"statusCode":201,"headers":{"X-A":"1","X-B":"2"},"multiValueHeaders":{"X-A":["1","3"]},"body":"x"}`,
 			ok: true, status: 201, body: "x", header: http.Header{"X-A": {"1", "3"}, "X-B": {"2"}}},
 		{name: "content type kept", payload: `{"headers":{"Content-Type":"text/html"},"body":"<p>"}`,
@@ -34,6 +37,8 @@ func TestWriteRESTResponse(t *testing.T) {
 		{name: "not JSON", payload: `hello`},
 		{name: "JSON string", payload: `"hello"`},
 		{name: "trailing data", payload: `{"body":"a"} {}`},
+		{name: "stray closing brace", payload: `{}}`},
+		{name: "stray closing bracket", payload: `{"body":"a"}]`},
 		{name: "bad status", payload: `{"statusCode":1000}`},
 		{name: "informational status", payload: `{"statusCode":101}`},
 		// Loosely typed answers from JavaScript and Python handlers, decided on the AWS documentation
@@ -64,6 +69,14 @@ func TestWriteRESTResponse(t *testing.T) {
 			ok := writeRESTResponse(w, r, []byte(tt.payload), tt.binary)
 			if ok != tt.ok {
 				t.Fatalf("ok = %v, want %v", ok, tt.ok)
+			}
+			// Go's map order changes from one range to the next; the response must not.
+			for range 20 {
+				again := httptest.NewRecorder()
+				writeRESTResponse(again, r, []byte(tt.payload), tt.binary)
+				if !reflect.DeepEqual(again.Header(), w.Header()) {
+					t.Fatalf("headers %v, then %v", w.Header(), again.Header())
+				}
 			}
 			if !ok {
 				if len(w.Header()) != 0 {
