@@ -81,8 +81,9 @@ func (s *Server) serveConn(c net.Conn) {
 			}
 			return
 		case s.forget(rw):
-			// A new request while our answer to its /next is still owed: the runtime gave up on
-			// it. Answers go out in order, so this connection cannot go on.
+			// A new request while our answer to its /next (or extension /event/next) is still
+			// owed: the runtime gave up on it. Answers go out in order, so this connection
+			// cannot go on.
 			return
 		}
 		rw.owed.Wait() // an event being written now goes out before the answer to this request
@@ -109,6 +110,8 @@ type conn struct {
 	br *bufio.Reader
 
 	owed sync.WaitGroup // an event offer is writing for this connection's /next
+
+	awaitsShutdown bool // its extension /event/next waits; guarded by Server.mu
 
 	mu    sync.Mutex
 	bw    *bufio.Writer

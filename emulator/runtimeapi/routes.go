@@ -40,7 +40,7 @@ func (s *Server) dispatch(rw *conn, req *http.Request) bool {
 	case path == pathExtensionRegister && post:
 		return s.handleExtensionRegister(rw, req)
 	case path == pathExtensionNext && get:
-		return s.handleExtensionNext()
+		return s.handleExtensionNext(rw)
 	}
 	return rw.fail(http.StatusNotFound, "InvalidRequest", req.Method+" "+path+" is not part of the Runtime API")
 }
@@ -155,11 +155,14 @@ func (s *Server) handleExtensionRegister(rw *conn, req *http.Request) bool {
 		"Content-Type", contentJSON)
 }
 
-// handleExtensionNext blocks until the instance is shut down: we only ever send SHUTDOWN, by
-// signalling the process, which is what lambda.WithEnableSIGTERM listens for.
-func (s *Server) handleExtensionNext() bool {
-	<-s.closed
-	return false
+// handleExtensionNext leaves the request unanswered until the instance is shut down: we only
+// ever send SHUTDOWN, by signalling the process, which is what lambda.WithEnableSIGTERM listens
+// for. As for a /next that waits, the loop reads on, so that a client that hangs up is let go.
+func (s *Server) handleExtensionNext(rw *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rw.awaitsShutdown = true
+	return true
 }
 
 // functionError normalises an /error body into the error document Lambda returns to callers.

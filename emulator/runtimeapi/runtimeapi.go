@@ -238,10 +238,14 @@ func (s *Server) requeue(c *call) {
 	s.offer()
 }
 
-// forget takes rw out of line; it reports whether rw was still waiting.
+// forget takes rw out of line; it reports whether rw was still waiting for an answer.
 func (s *Server) forget(rw *conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if rw.awaitsShutdown {
+		rw.awaitsShutdown = false
+		return true
+	}
 	i := slices.Index(s.waiters, rw)
 	if i < 0 {
 		return false
