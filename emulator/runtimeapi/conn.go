@@ -59,13 +59,7 @@ func (s *Server) serveConn(c net.Conn) {
 	// cannot grow devserver without end; bodies are bounded by their handlers.
 	lr := &io.LimitedReader{R: c}
 	rw := &conn{c: c, br: bufio.NewReader(lr), bw: bufio.NewWriter(c)}
-	defer func() {
-		s.forget(rw)
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		c.Close()
-	}()
+	defer s.hungUp(rw)
 	for {
 		lr.N = http.DefaultMaxHeaderBytes
 		req, err := http.ReadRequest(rw.br)
@@ -80,7 +74,7 @@ func (s *Server) serveConn(c net.Conn) {
 				rw.fail(http.StatusBadRequest, "InvalidRequest", err.Error())
 			}
 			return
-		case s.forget(rw):
+		case s.arrived(rw):
 			// A new request while our answer to its /next (or extension /event/next) is still
 			// owed: the runtime gave up on it. Answers go out in order, so this connection
 			// cannot go on.
@@ -111,7 +105,9 @@ type conn struct {
 
 	owed sync.WaitGroup // an event offer is writing for this connection's /next
 
-	awaitsShutdown bool // its extension /event/next waits; guarded by Server.mu
+	// Guarded by Server.mu.
+	nextAt         uint64 // Server.nexts when it last asked /next
+	awaitsShutdown bool   // its extension /event/next waits
 
 	mu    sync.Mutex
 	bw    *bufio.Writer

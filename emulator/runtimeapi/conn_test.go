@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -238,9 +239,9 @@ func TestAnswersInOrder(t *testing.T) {
 	rc.send(getNext)
 	<-s.Ready()
 	hold := make(chan struct{})
-	go s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Second), Payload: []byte(`{}`),
-		Delivered: func() { <-hold }}, func(runtimeapi.Result) {})
-	// A pipelined request while the event is on its way (its START line is being written).
+	runtimeapi.SetBeforeEvent(s, func() { <-hold })
+	go s.Start(event("r1", `{}`), func(runtimeapi.Result) {})
+	// A pipelined request while the event is on its way.
 	rc.send("GET /2018-06-01/runtime/nope HTTP/1.1\r\nHost: x\r\n\r\n")
 	time.Sleep(50 * time.Millisecond) // give the loop time to read it: without the ordering it would answer now
 	close(hold)
@@ -249,5 +250,119 @@ func TestAnswersInOrder(t *testing.T) {
 	}
 	if resp, _ := rc.read(); resp.StatusCode != 404 {
 		t.Fatalf("second answer = %d, want 404", resp.StatusCode)
+	}
+}
+
+// TestLostEvent: a runtime that hangs up on the connection that carried its event, having sent
+// nothing more on it, and then asks /next again without answering, never had the event (its
+// /next was given up just as the event went out): the new /next gets the same event, which the
+// runtime can then answer. The event counts as delivered once, when it was first written.
+func TestLostEvent(t *testing.T) {
+	large := `"` + strings.Repeat("a", runtimeapi.MaxPayload-2) + `"`
+	for _, tt := range []struct {
+		name    string
+		payload string
+		hangUp  func(t *testing.T, rc *rawConn, written <-chan struct{})
+	}{
+		{"closed after the head", `{"n":1}`, func(t *testing.T, rc *rawConn, _ <-chan struct{}) {
+			if _, err := http.ReadResponse(rc.br, nil); err != nil {
+				t.Fatal(err)
+			}
+			rc.c.Close()
+		}},
+		{"reset after the head", `{"n":1}`, func(t *testing.T, rc *rawConn, _ <-chan struct{}) {
+			if _, err := http.ReadResponse(rc.br, nil); err != nil {
+				t.Fatal(err)
+			}
+			rc.c.(*net.TCPConn).SetLinger(0)
+			rc.c.Close()
+		}},
+		{"closed unread", `{"n":1}`, func(t *testing.T, rc *rawConn, written <-chan struct{}) {
+			<-written
+			rc.c.Close()
+		}},
+		{"closed partway through a large event", large, func(t *testing.T, rc *rawConn, _ <-chan struct{}) {
+			resp, err := http.ReadResponse(rc.br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(resp.Body, make([]byte, 64<<10)); err != nil {
+				t.Fatal(err)
+			}
+			rc.c.Close()
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := listen(t)
+			first := dialRaw(t, s)
+			first.send(getNext)
+			<-s.Ready()
+			var delivered atomic.Int32
+			written := make(chan struct{}, 1)
+			results := make(chan runtimeapi.Result, 1)
+			s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Minute), Payload: []byte(tt.payload),
+				Delivered: func() {
+					if delivered.Add(1) == 1 {
+						close(written)
+					}
+				}},
+				func(r runtimeapi.Result) { results <- r })
+			tt.hangUp(t, first, written)
+
+			again := dialRaw(t, s)
+			again.send(getNext)
+			resp, body := again.read()
+			if id := resp.Header.Get(runtimeapi.HeaderRequestID); id != "r1" || body != tt.payload {
+				t.Fatalf("the /next asked again got %q, %d bytes; want r1, %d bytes", id, len(body), len(tt.payload))
+			}
+			again.send("POST /2018-06-01/runtime/invocation/r1/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+			if resp, _ := again.read(); resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("answer = %d, want 202", resp.StatusCode)
+			}
+			if r := <-results; string(r.Payload) != "ok" {
+				t.Fatalf("result = %q", r.Payload)
+			}
+			if open, _ := s.Abort("r1"); open {
+				t.Error("the invocation is still open after its answer")
+			}
+			if n := delivered.Load(); n != 1 {
+				t.Errorf("Delivered called %d times, want once", n)
+			}
+		})
+	}
+}
+
+// TestLostEventSkipsOlderNext: a lost event goes to a /next asked since it was sent, not to one
+// that was waiting already (one the runtime gave up on without closing it).
+func TestLostEventSkipsOlderNext(t *testing.T) {
+	s := listen(t)
+	inLine := make(chan struct{}, 2)
+	runtimeapi.SetOnWait(s, func() { inLine <- struct{}{} })
+	older := dialRaw(t, s)
+	older.send(getNext)
+	<-inLine
+	carrier := dialRaw(t, s)
+	carrier.send(getNext)
+	<-inLine
+	s.Start(event("r1", `{}`), func(runtimeapi.Result) {})
+	if resp, _ := carrier.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
+		t.Fatalf("newest /next got %v", resp.Header)
+	}
+	// Hang up, and wait for the API to have seen it.
+	carrier.c.(*net.TCPConn).CloseWrite()
+	if _, err := carrier.br.ReadByte(); err != io.EOF {
+		t.Fatalf("after hanging up: %v, want the API to close", err)
+	}
+	again := dialRaw(t, s)
+	again.send(getNext)
+	if resp, _ := again.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
+		t.Fatalf("the /next asked again got %v", resp.Header)
+	}
+	again.send("POST /2018-06-01/runtime/invocation/r1/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+	again.read()
+	// The older /next is still in line, and its first answer is the next event.
+	s.Start(event("r2", `{}`), func(runtimeapi.Result) {})
+	if resp, _ := older.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r2" {
+		t.Fatalf("older /next got %v first, want r2", resp.Header)
 	}
 }

@@ -54,6 +54,9 @@ func (s *Server) handleNext(rw *conn) bool {
 	if c != nil {
 		return s.deliver(rw, c)
 	}
+	if s.onWait != nil {
+		s.onWait()
+	}
 	return true
 }
 
@@ -73,13 +76,18 @@ func (s *Server) deliver(rw *conn, c *call) bool {
 	if inv.CognitoIdentity != "" {
 		h = append(h, HeaderCognitoIdentity, inv.CognitoIdentity)
 	}
-	if inv.Delivered != nil {
-		inv.Delivered()
+	if s.beforeEvent != nil {
+		s.beforeEvent()
 	}
 	if !rw.respond(http.StatusOK, inv.Payload, h...) {
-		// The runtime is gone before it got the event: another connection may take it.
-		s.requeue(c)
+		// The runtime is gone before it got the event whole: another /next may take it. This
+		// connection cannot carry another answer, and closing it ends its loop.
+		s.requeue(rw, c)
+		rw.c.Close()
 		return false
+	}
+	if s.wrote(c) && inv.Delivered != nil {
+		inv.Delivered()
 	}
 	return true
 }
