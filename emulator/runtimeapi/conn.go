@@ -52,26 +52,33 @@ func (s *Server) track(c net.Conn) bool {
 // serveConn reads requests off one connection, one after the other: the Runtime API is strictly
 // request/response, and aws-lambda-go keeps one connection alive for all of them. Requests are
 // parsed by net/http; answers are written here without a server's per-request machinery
-// (background reads, deadlines), which is most of the cost of a round trip this small. The loop
+// (background reads, contexts), which is most of the cost of a round trip this small. The loop
 // reads on while a /next waits for its event, which is how a runtime that hangs up is noticed.
+// Read deadlines (ReadTimeout, IdleTimeout) bound how long a client that sends half a request,
+// or nothing, holds the connection; never a runtime that waits for its event.
 func (s *Server) serveConn(c net.Conn) {
 	// Header bytes are bounded, as net/http's server bounds them, so that a runtime gone wrong
 	// cannot grow devserver without end; bodies are bounded by their handlers.
 	lr := &io.LimitedReader{R: c}
 	rw := &conn{c: c, br: bufio.NewReader(lr), bw: bufio.NewWriter(c)}
 	defer s.hungUp(rw)
-	for {
+	// The first request is due as soon as the connection opens.
+	c.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout)) //nolint:errcheck // a closed connection fails the read.
+	for first := true; ; first = false {
+		if !first && !s.awaitRequest(rw) {
+			return
+		}
 		lr.N = http.DefaultMaxHeaderBytes
 		req, err := http.ReadRequest(rw.br)
 		tooLong := lr.N == 0
 		lr.N = math.MaxInt64
 		switch {
 		case err != nil && tooLong:
-			rw.fail(http.StatusRequestHeaderFieldsTooLarge, "InvalidRequest", "request headers over 1 MB")
+			s.refuse(rw, http.StatusRequestHeaderFieldsTooLarge, "request headers over 1 MB")
 			return
 		case err != nil:
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrUnexpectedEOF) {
-				rw.fail(http.StatusBadRequest, "InvalidRequest", err.Error())
+			if malformed(err) {
+				s.refuse(rw, http.StatusBadRequest, err.Error())
 			}
 			return
 		case s.arrived(rw):
@@ -97,6 +104,29 @@ func (s *Server) serveConn(c net.Conn) {
 	}
 }
 
+// awaitRequest waits for the next request on rw to begin, and then gives it ReadTimeout to
+// arrive. It reports false when the connection ended, or sat idle too long.
+func (s *Server) awaitRequest(rw *conn) bool {
+	s.idle(rw, true)
+	_, err := rw.br.Peek(1)
+	s.idle(rw, false)
+	return err == nil
+}
+
+// malformed reports a request that could not be parsed, as opposed to a connection that ended
+// or went quiet, which gets no answer.
+func malformed(err error) bool {
+	var netErr net.Error
+	return !errors.As(err, &netErr) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// refuse answers a request that ends the connection. The write is bounded too, so that a
+// client that does not read cannot hold the connection instead.
+func (s *Server) refuse(rw *conn, status int, msg string) {
+	rw.c.SetWriteDeadline(time.Now().Add(s.cfg.ReadTimeout)) //nolint:errcheck // the write reports a closed connection.
+	rw.fail(status, "InvalidRequest", msg)
+}
+
 // conn writes HTTP/1.1 answers on one runtime connection. The event for a waiting /next is
 // written from the goroutine that queued it, so writes hold mu.
 type conn struct {
@@ -108,6 +138,7 @@ type conn struct {
 	// Guarded by Server.mu.
 	nextAt         uint64 // Server.nexts when it last asked /next
 	awaitsShutdown bool   // its extension /event/next waits
+	idle           bool   // between requests
 
 	mu    sync.Mutex
 	bw    *bufio.Writer

@@ -2,11 +2,13 @@ package runtimeapi_test
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,7 +64,7 @@ func event(id, payload string) *runtimeapi.Invocation {
 
 func listen(t *testing.T) *runtimeapi.Server {
 	t.Helper()
-	s, err := runtimeapi.Listen("Raw")
+	s, err := runtimeapi.Listen(runtimeapi.Config{Function: "Raw"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,5 +366,124 @@ func TestLostEventSkipsOlderNext(t *testing.T) {
 	s.Start(event("r2", `{}`), func(runtimeapi.Result) {})
 	if resp, _ := older.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r2" {
 		t.Fatalf("older /next got %v first, want r2", resp.Header)
+	}
+}
+
+// TestSlowClients: a client that sends half a request (or nothing) is disconnected once the
+// read timeout passes, and one that sits idle between requests once the idle timeout passes,
+// while a runtime on another connection is served throughout: its connection stays open while
+// it works on an event, and while its /next waits, for longer than either timeout.
+func TestSlowClients(t *testing.T) {
+	s, err := runtimeapi.Listen(runtimeapi.Config{Function: "Raw", ReadTimeout: 250 * time.Millisecond, IdleTimeout: 250 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	inLine := make(chan struct{}, 1)
+	runtimeapi.SetOnWait(s, func() { inLine <- struct{}{} })
+	good := dialRaw(t, s)
+	good.send(getNext)
+	<-inLine
+
+	slow := []struct{ name, sent string }{
+		{"silent", ""},
+		{"half a request line", "GET /2018-06-01/runtime/invoc"},
+		{"half the headers", "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\nUser-Ag"},
+		{"half an init error", "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{\"er"},
+		{"half an answer to no invocation", "POST /2018-06-01/runtime/invocation/nope/response HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{\"o"},
+	}
+	slowConns := make([]*rawConn, len(slow))
+	for i, sc := range slow {
+		slowConns[i] = dialRaw(t, s)
+		slowConns[i].send(sc.sent)
+	}
+
+	// A whole invocation while they stall. Its answer goes with the next /next in one write,
+	// so that the connection never sits idle with nothing to wait for, and queues the next
+	// event before that /next is read, so that the /next takes it at once.
+	results := make(chan runtimeapi.Result, 1)
+	s.Start(event("r1", `{}`), func(runtimeapi.Result) {
+		s.Start(event("r2", `{}`), func(r runtimeapi.Result) { results <- r })
+	})
+	if resp, _ := good.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
+		t.Fatalf("event = %v", resp.Header)
+	}
+	good.send("POST /2018-06-01/runtime/invocation/r1/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok" + getNext)
+	if resp, _ := good.read(); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("answer = %d, want 202", resp.StatusCode)
+	}
+	if resp, _ := good.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r2" {
+		t.Fatalf("second event = %v", resp.Header)
+	}
+
+	// While the runtime works on r2, the others are cut off, one of them idle from now on.
+	idle := idleClient(t, s)
+	for i, sc := range slow {
+		if !slowConns[i].closedByAPI() {
+			t.Errorf("%s: still connected", sc.name)
+		}
+	}
+	if !idle.closedByAPI() {
+		t.Fatal("idle client: still connected")
+	}
+
+	// The runtime worked for longer than the idle timeout and answers on the same connection;
+	// then its /next waits for longer than that too, and gets its event.
+	good.send("POST /2018-06-01/runtime/invocation/r2/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok" + getNext)
+	if resp, _ := good.read(); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("answer after working = %d, want 202", resp.StatusCode)
+	}
+	if r := <-results; string(r.Payload) != "ok" {
+		t.Fatalf("result = %q", r.Payload)
+	}
+	<-inLine
+	if idle := idleClient(t, s); !idle.closedByAPI() {
+		t.Fatal("idle client: still connected")
+	}
+	s.Start(event("r3", `{}`), func(runtimeapi.Result) {})
+	if resp, _ := good.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r3" {
+		t.Fatalf("event after waiting = %v", resp.Header)
+	}
+}
+
+// idleClient makes a request, reads its answer and sends nothing more.
+func idleClient(t *testing.T, s *runtimeapi.Server) *rawConn {
+	t.Helper()
+	rc := dialRaw(t, s)
+	rc.send("GET /2018-06-01/runtime/nope HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, _ := rc.read(); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("idle client's request = %d, want 404", resp.StatusCode)
+	}
+	return rc
+}
+
+// closedByAPI reads to the end of the connection and reports whether the API closed it, as
+// opposed to the test's own deadline ending the read.
+func (r *rawConn) closedByAPI() bool {
+	_, err := io.Copy(io.Discard, r.br)
+	return err == nil || errors.Is(err, syscall.ECONNRESET)
+}
+
+// TestCarrierIdleOnceAnswered: the connection that carried an event is let sit idle only while
+// the event is out; once the runtime answered it on another connection, the idle timeout applies.
+func TestCarrierIdleOnceAnswered(t *testing.T) {
+	s, err := runtimeapi.Listen(runtimeapi.Config{Function: "Raw", IdleTimeout: 250 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Start(event("r1", `{}`), func(runtimeapi.Result) {})
+	carrier := dialRaw(t, s)
+	carrier.send(getNext)
+	if resp, _ := carrier.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" {
+		t.Fatalf("event = %v", resp.Header)
+	}
+	other := dialRaw(t, s)
+	other.send("POST /2018-06-01/runtime/invocation/r1/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+	if resp, _ := other.read(); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("answer = %d, want 202", resp.StatusCode)
+	}
+	if !carrier.closedByAPI() {
+		t.Fatal("the carrier is still connected")
 	}
 }

@@ -22,7 +22,7 @@ import (
 //	go test ./emulator/runtimeapi -run XXX -fuzz FuzzConn -fuzztime 1m
 func FuzzConn(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
-		s, err := runtimeapi.Listen("Fuzz")
+		s, err := runtimeapi.Listen(runtimeapi.Config{Function: "Fuzz"})
 		if err != nil {
 			t.Fatal(err)
 		}

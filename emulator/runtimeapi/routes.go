@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Paths of the Runtime API.
@@ -123,11 +124,16 @@ func (s *Server) handleError(rw *conn, req *http.Request, id string) bool {
 // readResult reads a /response or /error body and claims the invocation id. Without a call to
 // settle it has answered the runtime already, and ok says whether the connection lives on.
 func (s *Server) readResult(rw *conn, req *http.Request, id string) (body []byte, n int, c *call, ok bool) {
+	if !s.expects(id) {
+		return nil, 0, nil, rw.fail(http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+	}
+	// The function may stream its answer for as long as it runs; its own timeout bounds that.
+	rw.c.SetReadDeadline(time.Time{}) //nolint:errcheck // a closed connection fails the read below.
 	body, n, err := readLimited(req.Body, MaxPayload)
 	if err != nil {
 		return nil, 0, nil, rw.fail(http.StatusInternalServerError, "Runtime.ReadError", err.Error())
 	}
-	if c, ok = s.take(id); !ok {
+	if c, ok = s.take(id); !ok { // it timed out meanwhile
 		return nil, 0, nil, rw.fail(http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 	}
 	return body, n, c, true
@@ -154,7 +160,7 @@ func (s *Server) handleInitError(rw *conn, req *http.Request) bool {
 func (s *Server) handleExtensionRegister(rw *conn, req *http.Request) bool {
 	io.Copy(io.Discard, req.Body) //nolint:errcheck // the body only names events we do not send.
 	body, _ := json.Marshal(map[string]string{
-		"functionName":    s.function,
+		"functionName":    s.cfg.Function,
 		"functionVersion": "$LATEST",
 		"handler":         "bootstrap",
 	})

@@ -28,6 +28,33 @@ const (
 // MaxPayload is the synchronous invoke payload limit, each way (6 MB as Lambda counts it).
 const MaxPayload = 6291556
 
+// Config describes one Runtime API.
+type Config struct {
+	// Function is the function's name, which the extension registration reports.
+	Function string
+	// ReadTimeout bounds how long a request may take to arrive, from its first byte (from the
+	// connection's opening, for the first) to the end of its body; 0 means DefaultReadTimeout.
+	// It does not bound the body of an answer to the invocation out: a function may stream
+	// that for as long as it runs, and its own timeout ends it.
+	ReadTimeout time.Duration
+	// IdleTimeout is how long a connection may sit between requests; 0 means
+	// DefaultIdleTimeout. It does not apply while the connection's /next waits for an event, or
+	// while the event it carried is out: a runtime waits for its next event, and works on one,
+	// for as long as it takes.
+	IdleTimeout time.Duration
+}
+
+// Defaults for Config.
+const (
+	// DefaultReadTimeout is generous: a runtime sends each request at once, and only one gone
+	// wrong (or a client that is no runtime) trickles it.
+	DefaultReadTimeout = 10 * time.Second
+	// DefaultIdleTimeout is longer than the 90 s after which Go's HTTP client (aws-lambda-go's)
+	// drops an idle connection itself, so that it is the runtime that closes a connection it
+	// might reuse, not the Runtime API under its feet.
+	DefaultIdleTimeout = 2 * time.Minute
+)
+
 // Invocation is one event handed to the instance.
 type Invocation struct {
 	RequestID       string
@@ -88,8 +115,8 @@ func (c *call) answerable() bool { return c.state != queued || c.written }
 
 // Server is the Runtime API of one instance. It holds at most one invocation at a time.
 type Server struct {
-	function string
-	ln       net.Listener
+	cfg Config
+	ln  net.Listener
 
 	readyOnce sync.Once
 	ready     chan struct{}
@@ -116,18 +143,24 @@ var (
 	ErrClosed = errors.New("runtime API closed")
 )
 
-// Listen opens a Runtime API on a free loopback port for the function named function.
-func Listen(function string) (*Server, error) {
+// Listen opens a Runtime API on a free loopback port.
+func Listen(cfg Config) (*Server, error) {
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		function: function,
-		ln:       ln,
-		ready:    make(chan struct{}),
-		closed:   make(chan struct{}),
-		conns:    make(map[net.Conn]struct{}),
+		cfg:    cfg,
+		ln:     ln,
+		ready:  make(chan struct{}),
+		closed: make(chan struct{}),
+		conns:  make(map[net.Conn]struct{}),
 	}
 	go s.serve()
 	return s, nil
@@ -180,6 +213,7 @@ func (s *Server) Abort(id string) (open, wasDelivered bool) {
 		return false, false
 	}
 	s.current = nil
+	s.over(c)
 	return true, c.written
 }
 
@@ -209,7 +243,50 @@ func (s *Server) take(id string) (*call, bool) {
 		return nil, false
 	}
 	s.current = nil
+	s.over(c)
 	return c, true
+}
+
+// expects reports whether id is the invocation out, for its answer's body to be read without
+// a deadline.
+func (s *Server) expects(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.current
+	return c != nil && c.inv.RequestID == id && c.answerable()
+}
+
+// over lets the connection that carried c time out when idle, now that c has ended. Called
+// with s.mu held.
+func (s *Server) over(c *call) {
+	if rw := c.carrier; rw != nil && rw.idle {
+		s.setDeadline(rw)
+	}
+}
+
+// idle marks rw as between requests, or reading one, and sets its read deadline to match.
+func (s *Server) idle(rw *conn, between bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rw.idle = between
+	s.setDeadline(rw)
+}
+
+// setDeadline bounds rw's next read: ReadTimeout for a request under way; between requests,
+// IdleTimeout, or nothing while rw waits for an answer or carried the invocation out. Called
+// with s.mu held.
+func (s *Server) setDeadline(rw *conn) {
+	c := s.current
+	var d time.Time
+	switch {
+	case !rw.idle:
+		d = time.Now().Add(s.cfg.ReadTimeout)
+	case rw.awaitsShutdown || slices.Contains(s.waiters, rw):
+	case c != nil && c.carrier == rw && (c.state == sent || c.state == received):
+	default:
+		d = time.Now().Add(s.cfg.IdleTimeout)
+	}
+	rw.c.SetReadDeadline(d) //nolint:errcheck // fails only on a closed connection, which the next read reports.
 }
 
 // takeOrWait sends the invocation to rw's /next and returns it if it is queued, or dropped
