@@ -155,6 +155,13 @@ func (rw *conn) setClose(close bool) {
 // respond writes a complete answer, headers given as name, value pairs, and reports whether the
 // connection took it.
 func (rw *conn) respond(status int, body []byte, header ...string) bool {
+	return rw.respondHolding(status, body, nil, header...)
+}
+
+// respondHolding is respond, except that, when held is set, the answer's final byte goes out
+// only once the rest has and held has returned. A client cannot act on an answer it has not
+// read whole, so held runs before anything the answer sets off.
+func (rw *conn) respondHolding(status int, body []byte, held func(), header ...string) bool {
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
 	b := append(rw.head[:0], "HTTP/1.1 "...)
@@ -171,9 +178,22 @@ func (rw *conn) respond(status int, body []byte, header ...string) bool {
 	}
 	b = append(b, "\r\n\r\n"...)
 	rw.head = b
+	var last []byte
+	if held != nil {
+		if len(body) > 0 {
+			body, last = body[:len(body)-1], body[len(body)-1:]
+		} else {
+			b, last = b[:len(b)-1], b[len(b)-1:]
+		}
+	}
 	rw.bw.Write(b)    //nolint:errcheck // a failed write fails the flush too.
 	rw.bw.Write(body) //nolint:errcheck // see above.
 	ok := rw.bw.Flush() == nil
+	if ok && held != nil {
+		held()
+		rw.bw.Write(last) //nolint:errcheck // see above.
+		ok = rw.bw.Flush() == nil
+	}
 	if rw.close {
 		// Only our side: the loop reads on to the runtime's close (and past any body it left),
 		// so that unread bytes do not turn the close into a reset.

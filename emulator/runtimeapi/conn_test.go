@@ -2,10 +2,12 @@ package runtimeapi_test
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -485,5 +487,31 @@ func TestCarrierIdleOnceAnswered(t *testing.T) {
 	}
 	if !carrier.closedByAPI() {
 		t.Fatal("the carrier is still connected")
+	}
+}
+
+// TestDeliveredFirst: the runtime has its event whole only once Delivered has returned, so that
+// the START line the pool writes then comes before anything the function prints.
+func TestDeliveredFirst(t *testing.T) {
+	s := listen(t)
+	rc := dialRaw(t, s)
+	rc.send(getNext)
+	<-s.Ready()
+	const payload = `{"n":1}`
+	var early []byte
+	s.Start(&runtimeapi.Invocation{RequestID: "r1", Deadline: time.Now().Add(time.Minute), Payload: []byte(payload),
+		Delivered: func() {
+			// Whatever the runtime can read by now, given time to: no sign of speed, only of
+			// what has been sent.
+			rc.c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			early, _ = rc.br.Peek(4096)
+			early = slices.Clone(early)
+		}}, func(runtimeapi.Result) {})
+	if bytes.HasSuffix(early, []byte(payload)) {
+		t.Fatalf("the runtime could read the whole event while Delivered ran:\n%s", early)
+	}
+	rc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if resp, body := rc.read(); resp.Header.Get(runtimeapi.HeaderRequestID) != "r1" || body != payload {
+		t.Fatalf("event = %v %q", resp.Header, body)
 	}
 }

@@ -80,15 +80,19 @@ func (s *Server) deliver(rw *conn, c *call) bool {
 	if s.beforeEvent != nil {
 		s.beforeEvent()
 	}
-	if !rw.respond(http.StatusOK, inv.Payload, h...) {
-		// The runtime is gone before it got the event whole: another /next may take it. This
+	// Delivered (the pool's START line) comes before anything the function prints: the
+	// runtime has the event whole only after it.
+	delivered := func() {
+		if s.wrote(c) && inv.Delivered != nil {
+			inv.Delivered()
+		}
+	}
+	if !rw.respondHolding(http.StatusOK, inv.Payload, delivered, h...) {
+		// The runtime is gone before it got the event: another /next may take it. This
 		// connection cannot carry another answer, and closing it ends its loop.
 		s.requeue(rw, c)
 		rw.c.Close()
 		return false
-	}
-	if s.wrote(c) && inv.Delivered != nil {
-		inv.Delivered()
 	}
 	return true
 }

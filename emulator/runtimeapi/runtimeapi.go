@@ -64,9 +64,10 @@ type Invocation struct {
 	ClientContext   string
 	CognitoIdentity string
 	Payload         []byte
-	// Delivered, when set, is called once, when the event has first been written whole to the
-	// runtime; from then on Abort reports it delivered. An event whose write fails is not: it
-	// goes to the runtime's next /next instead.
+	// Delivered, when set, is called once, when the event has first been written to the
+	// runtime, all but its final byte, which follows once Delivered returns: the function cannot
+	// start on the event before. From then on Abort reports it delivered. An event whose write
+	// fails before that is not: it goes to the runtime's next /next instead.
 	Delivered func()
 }
 
@@ -90,7 +91,8 @@ type Result struct {
 //	  └──write failed──┤ └──────── a /next asked since ─────────┐
 //	                   └──the carrier ends first──▶ dropped ─────┘
 //
-// The runtime's /response or /error (in any state but queued) or Abort ends it.
+// The runtime's /response or /error ends it once the runtime may have the event (answerable),
+// as Abort does at any time.
 type state int
 
 const (
@@ -107,7 +109,7 @@ type call struct {
 	state   state
 	carrier *conn  // the connection it was last sent on
 	sentAt  uint64 // Server.nexts when it was last sent: a /next counted later was asked since
-	written bool   // it went out whole at least once: Delivered was called, Abort reports it
+	written bool   // it went out, but for its last byte, at least once: Delivered was called
 }
 
 // answerable reports whether the runtime may have the event, so that its answer is taken.
@@ -358,8 +360,8 @@ func (s *Server) requeue(rw *conn, c *call) {
 	s.offer()
 }
 
-// wrote records that c went out whole; it reports whether this was the first time, for
-// Delivered.
+// wrote records that c went out (but for its last byte); it reports whether this was the first
+// time, for Delivered.
 func (s *Server) wrote(c *call) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
