@@ -206,7 +206,7 @@ func (s *Server) Start(inv *Invocation, done func(Result)) error {
 
 // Abort ends the invocation id without calling its done func, for a timeout or a crash; "" means
 // whichever is current. It reports whether it was still open and whether its event had been
-// delivered (written whole to the runtime, as Delivered tells).
+// delivered (written to the runtime, as Delivered tells).
 func (s *Server) Abort(id string) (open, wasDelivered bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
