@@ -107,7 +107,7 @@ func (inst *instance) gone() bool {
 }
 
 func (p *Pool) launch() (*instance, error) {
-	api, err := runtimeapi.Listen(p.name)
+	api, err := runtimeapi.Listen(runtimeapi.Config{Function: p.name})
 	if err != nil {
 		return nil, fmt.Errorf("start runtime API for %s: %w", p.name, err)
 	}

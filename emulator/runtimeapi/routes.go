@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/devserver/devserver/emulator/invocation"
 )
@@ -42,7 +43,7 @@ func (s *Server) dispatch(rw *conn, req *http.Request) bool {
 	case path == pathExtensionRegister && post:
 		return s.handleExtensionRegister(rw, req)
 	case path == pathExtensionNext && get:
-		return s.handleExtensionNext()
+		return s.handleExtensionNext(rw)
 	}
 	return rw.fail(http.StatusNotFound, "InvalidRequest", req.Method+" "+path+" is not part of the Runtime API")
 }
@@ -55,6 +56,9 @@ func (s *Server) handleNext(rw *conn) bool {
 	s.readyOnce.Do(func() { close(s.ready) })
 	if c != nil {
 		return s.deliver(rw, c)
+	}
+	if s.onWait != nil {
+		s.onWait()
 	}
 	return true
 }
@@ -75,12 +79,21 @@ func (s *Server) deliver(rw *conn, c *call) bool {
 	if inv.CognitoIdentity != "" {
 		h = append(h, HeaderCognitoIdentity, inv.CognitoIdentity)
 	}
-	if inv.Delivered != nil {
-		inv.Delivered()
+	if s.beforeEvent != nil {
+		s.beforeEvent()
 	}
-	if !rw.respond(http.StatusOK, inv.Payload, h...) {
-		// The runtime is gone before it got the event: another connection may take it.
-		s.requeue(c)
+	// Delivered (the pool's START line) comes before anything the function prints: the
+	// runtime has the event whole only after it.
+	delivered := func() {
+		if s.wrote(c) && inv.Delivered != nil {
+			inv.Delivered()
+		}
+	}
+	if !rw.respondHolding(http.StatusOK, inv.Payload, delivered, h...) {
+		// The runtime is gone before it got the event: another /next may take it. This
+		// connection cannot carry another answer, and closing it ends its loop.
+		s.requeue(rw, c)
+		rw.c.Close()
 		return false
 	}
 	return true
@@ -117,11 +130,16 @@ func (s *Server) handleError(rw *conn, req *http.Request, id string) bool {
 // readResult reads a /response or /error body and claims the invocation id. Without a call to
 // settle it has answered the runtime already, and ok says whether the connection lives on.
 func (s *Server) readResult(rw *conn, req *http.Request, id string) (body []byte, n int, c *call, ok bool) {
+	if !s.expects(id) {
+		return nil, 0, nil, rw.fail(http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+	}
+	// The function may stream its answer for as long as it runs; its own timeout bounds that.
+	rw.c.SetReadDeadline(time.Time{}) //nolint:errcheck // a closed connection fails the read below.
 	body, n, err := readLimited(req.Body, invocation.MaxPayload)
 	if err != nil {
 		return nil, 0, nil, rw.fail(http.StatusInternalServerError, "Runtime.ReadError", err.Error())
 	}
-	if c, ok = s.take(id); !ok {
+	if c, ok = s.take(id); !ok { // it timed out meanwhile
 		return nil, 0, nil, rw.fail(http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 	}
 	return body, n, c, true
@@ -148,7 +166,7 @@ func (s *Server) handleInitError(rw *conn, req *http.Request) bool {
 func (s *Server) handleExtensionRegister(rw *conn, req *http.Request) bool {
 	io.Copy(io.Discard, req.Body) //nolint:errcheck // the body only names events we do not send.
 	body, _ := json.Marshal(map[string]string{
-		"functionName":    s.function,
+		"functionName":    s.cfg.Function,
 		"functionVersion": "$LATEST",
 		"handler":         "bootstrap",
 	})
@@ -157,11 +175,14 @@ func (s *Server) handleExtensionRegister(rw *conn, req *http.Request) bool {
 		"Content-Type", contentJSON)
 }
 
-// handleExtensionNext blocks until the instance is shut down: we only ever send SHUTDOWN, by
-// signalling the process, which is what lambda.WithEnableSIGTERM listens for.
-func (s *Server) handleExtensionNext() bool {
-	<-s.closed
-	return false
+// handleExtensionNext leaves the request unanswered until the instance is shut down: we only
+// ever send SHUTDOWN, by signalling the process, which is what lambda.WithEnableSIGTERM listens
+// for. As for a /next that waits, the loop reads on, so that a client that hangs up is let go.
+func (s *Server) handleExtensionNext(rw *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rw.awaitsShutdown = true
+	return true
 }
 
 // functionError normalises an /error body into the error document Lambda returns to callers.

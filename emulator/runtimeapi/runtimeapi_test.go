@@ -30,7 +30,7 @@ func buildContract(t *testing.T) string {
 // startRuntime runs the function against a fresh Runtime API and waits for its first /next.
 func startRuntime(t *testing.T, bin string) (*runtimeapi.Server, *exec.Cmd) {
 	t.Helper()
-	s, err := runtimeapi.Listen("Contract")
+	s, err := runtimeapi.Listen(runtimeapi.Config{Function: "Contract"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestChunkedWithTrailers(t *testing.T) {
 		{"failed midway", "errorString", `{"errorMessage":"stream broke","errorType":"errorString"}`, "errorString"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := runtimeapi.Listen("Raw")
+			s, err := runtimeapi.Listen(runtimeapi.Config{Function: "Raw"})
 			if err != nil {
 				t.Fatal(err)
 			}
