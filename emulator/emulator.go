@@ -6,6 +6,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,7 +81,19 @@ type Config struct {
 	Reload bool
 	// IgnoreDirs are folders the watcher skips besides the cache (package output folders).
 	IgnoreDirs []string
+	// HeaderTimeout and IdleTimeout bound what a client that sends nothing costs on a front's
+	// listener: a request head must arrive within HeaderTimeout, and a kept-alive connection may
+	// sit idle for IdleTimeout. 0 means DefaultHeaderTimeout and DefaultIdleTimeout.
+	HeaderTimeout, IdleTimeout time.Duration
 }
+
+// Defaults for Config's timeouts. A request's body may take as long as API Gateway would wait for
+// the whole request (its integration timeout is 29 or 30 s), so the body gets BodyTimeout.
+const (
+	DefaultHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout   = 2 * time.Minute
+	BodyTimeout          = 30 * time.Second
+)
 
 // Server is a running emulator.
 type Server struct {
@@ -167,7 +180,7 @@ func (s *Server) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
-	serve(gctx, g, apigateway.Listener(ln), s.handler, apigateway.ConnContext)
+	s.serve(gctx, g, apigateway.Listener(ln), s.handler, apigateway.ConnContext)
 	err = s.apply(ctx, s.cfg.Project, plan{rebuild: s.cfg.Project.Functions}, nil, false)
 	s.gate.begin()
 	s.gate.open()
@@ -191,8 +204,15 @@ func (s *Server) Run(ctx context.Context) error {
 
 // serve runs one front on ln in g until ctx is done, then shuts it down within shutdownGrace.
 // connContext, when set, is the server's ConnContext.
-func serve(ctx context.Context, g *errgroup.Group, ln net.Listener, h http.Handler, connContext func(context.Context, net.Conn) context.Context) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnContext: connContext}
+func (s *Server) serve(ctx context.Context, g *errgroup.Group, ln net.Listener, h http.Handler, connContext func(context.Context, net.Conn) context.Context) {
+	header := cmp.Or(s.cfg.HeaderTimeout, DefaultHeaderTimeout)
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: header,
+		ReadTimeout:       header + BodyTimeout,
+		IdleTimeout:       cmp.Or(s.cfg.IdleTimeout, DefaultIdleTimeout),
+		ConnContext:       connContext,
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve: %w", err)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devserver/devserver/emulator"
 	"github.com/devserver/devserver/emulator/apigateway"
@@ -308,5 +310,72 @@ func TestHTTP10GetsHTTP11(t *testing.T) {
 	}
 	if got := rawExchange(t, s.URL, "GET /nope/nope HTTP/1.0\r\n\r\n"); !strings.HasPrefix(got, "HTTP/1.1 403\n") {
 		t.Errorf("HTTP/1.0 request to no route answered %q, want HTTP/1.1 403", got)
+	}
+}
+
+// TestSlowClientsOnTheGateway: a client that sends half a request head, and one that keeps a
+// connection idle, are cut off after the configured timeouts, while a good client is served
+// throughout.
+func TestSlowClientsOnTheGateway(t *testing.T) {
+	dir := testkit.Module(t, map[string]string{"config.yaml": "app_name: slow\nfunctions:\n  Fault: {source: ./fault}\nroutes:\n  - {method: GET, path: \"/{action}\", function: Fault}\n"})
+	src, err := os.ReadFile("testdata/fault/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.WriteFiles(t, dir, map[string]string{"fault/main.go": string(src)})
+	p, err := project.Load(project.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan string, 1)
+	s := emulator.New(emulator.Config{Project: p, Addr: "127.0.0.1:0", Ready: func(addr string) { ready <- addr },
+		HeaderTimeout: 300 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
+	halfHead, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer halfHead.Close()
+	io.WriteString(halfHead, "GET /ok HTTP/1.1\r\nHost: x\r\n")
+	idle, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	io.WriteString(idle, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+	idleReader := bufio.NewReader(idle)
+	if resp, err := http.ReadResponse(idleReader, nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("first request on the idle connection: %v %v", resp, err)
+	} else {
+		io.Copy(io.Discard, resp.Body)
+	}
+	// Served while the slow ones hang on; each read below returns when the server hangs up.
+	cut := make(chan string, 2)
+	for name, r := range map[string]io.Reader{"half a head": halfHead, "idle": idleReader} {
+		go func() {
+			io.Copy(io.Discard, r)
+			cut <- name
+		}()
+	}
+	for range 3 {
+		if status, _, body := get(t, "http://"+addr+"/ok"); status != 200 || body != "ok" {
+			t.Errorf("good client = %d %q while slow clients hang on", status, body)
+		}
+	}
+	for range 2 {
+		select {
+		case <-cut:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a slow client was never cut off")
+		}
 	}
 }
