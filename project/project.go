@@ -79,6 +79,16 @@ type Function struct {
 	Environment map[string]string
 	// ReservedConcurrency caps concurrent executions when > 0; 0 means unreserved.
 	ReservedConcurrency int
+	// ModuleDir is where the go command runs to build Dir: the folder of the go.mod that holds
+	// it. "" means Project.Dir (config.yaml projects are one module); a SAM project read by
+	// template.Read often gives each function a module of its own, as `sam init` does.
+	ModuleDir string
+	// Prebuilt is the absolute path of a ready executable (a `bootstrap` unpacked from a zip) to
+	// run instead of building; "" means build Dir. Source and Dir are empty when it is set.
+	Prebuilt string
+	// PrebuiltFrom is the zip or folder Prebuilt was taken from, absolute: the file to watch for
+	// a newer package.
+	PrebuiltFrom string
 }
 
 // Route sends one method and path to a function.
