@@ -201,23 +201,34 @@ func decodeIntrinsics(v any, key string) any {
 // parse reads a template written as JSON or YAML (name says how to report it). YAML may use
 // CloudFormation's short-form tags (!Ref, !GetAtt, !Sub, ...).
 func parse(data []byte, name string) (Document, error) {
+	doc, _, err := parseAt(data, name, false)
+	return doc, err
+}
+
+// parseAt is parse that also says where each value is written, when at is true, so that
+// problems found later (by Read) can point into the file.
+func parseAt(data []byte, name string, at bool) (Document, positions, error) {
 	var (
 		v   any
+		pos positions
 		err error
 	)
 	if isJSON(data, name) {
 		v, err = parseJSON(data, name)
+		if err == nil && at {
+			pos = jsonPositions(data)
+		}
 	} else {
-		v, err = parseYAML(data, name)
+		v, pos, err = parseYAML(data, name, at)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("%s: the top level must be a map of template sections, not %s", name, describe(v))
+		return nil, nil, fmt.Errorf("%s: the top level must be a map of template sections, not %s", name, describe(v))
 	}
-	return Document(m), nil
+	return Document(m), pos, nil
 }
 
 func isJSON(data []byte, name string) bool {
@@ -258,45 +269,63 @@ func position(data []byte, off int64) (line, col int) {
 	return line, max(col, 1)
 }
 
-func parseYAML(data []byte, name string) (any, error) {
+func parseYAML(data []byte, name string, at bool) (any, positions, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		line, col, msg := project.YAMLErrorPosition(data, err)
-		return nil, fmt.Errorf("%s:%d:%d: invalid YAML: %s", name, line, col, msg)
+		return nil, nil, fmt.Errorf("%s:%d:%d: invalid YAML: %s", name, line, col, msg)
 	}
 	if len(doc.Content) == 0 {
-		return nil, fmt.Errorf("%s: the file is empty", name)
+		return nil, nil, fmt.Errorf("%s: the file is empty", name)
 	}
-	y := yamlReader{file: name}
-	return y.value(doc.Content[0])
+	y := yamlReader{file: name, budget: new(int)}
+	*y.budget = maxYAMLValues
+	if at {
+		y.at = positions{}
+	}
+	v, err := y.value(doc.Content[0], "")
+	return v, y.at, err
 }
 
-// yamlReader converts YAML nodes to Document values, remembering the file for error messages.
+// maxYAMLValues caps the values one YAML template may expand to. Aliases are copied where they
+// are used, so a few lines of nested anchors ("billion laughs") could otherwise ask for more
+// memory than the machine has; real templates hold a few thousand values.
+const maxYAMLValues = 1_000_000
+
+// yamlReader converts YAML nodes to Document values, remembering the file for error messages
+// and, when at is not nil, where each value was written.
 type yamlReader struct {
 	file string
+	at   positions
+	// budget counts down the values still allowed (maxYAMLValues); shared by the copies of y.
+	budget *int
 }
 
 func (y yamlReader) errorf(n *yaml.Node, format string, args ...any) error {
 	return fmt.Errorf("%s:%d:%d: %s", y.file, n.Line, n.Column, fmt.Sprintf(format, args...))
 }
 
-func (y yamlReader) value(n *yaml.Node) (any, error) {
+func (y yamlReader) value(n *yaml.Node, path string) (any, error) {
 	if n.Kind == yaml.AliasNode {
-		return y.value(n.Alias)
+		return y.value(n.Alias, path)
 	}
+	if *y.budget--; *y.budget < 0 {
+		return nil, y.errorf(n, "the template expands to more than %d values (through aliases?)", maxYAMLValues)
+	}
+	y.at.value(path, n.Line, n.Column)
 	if fn, ok := intrinsicName(n.Tag); ok {
-		return y.intrinsic(fn, n)
+		return y.intrinsic(fn, n, path)
 	}
 	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
 		return nil, y.errorf(n, "unknown tag %s (want a CloudFormation function like !Ref, !GetAtt, !Sub)", n.Tag)
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		return y.mapping(n)
+		return y.mapping(n, path)
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
-		for _, e := range n.Content {
-			v, err := y.value(e)
+		for i, e := range n.Content {
+			v, err := y.value(e, pathIndex(path, i))
 			if err != nil {
 				return nil, err
 			}
@@ -309,7 +338,7 @@ func (y yamlReader) value(n *yaml.Node) (any, error) {
 	return nil, y.errorf(n, "unexpected YAML node")
 }
 
-func (y yamlReader) mapping(n *yaml.Node) (map[string]any, error) {
+func (y yamlReader) mapping(n *yaml.Node, path string) (map[string]any, error) {
 	out := map[string]any{}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -319,7 +348,7 @@ func (y yamlReader) mapping(n *yaml.Node) (map[string]any, error) {
 		}
 		if kn.ShortTag() == "!!merge" {
 			// "<<: *anchor" copies the anchored map's keys; keys written here win.
-			v, err := y.value(vn)
+			v, err := y.value(vn, path)
 			if err != nil {
 				return nil, err
 			}
@@ -338,7 +367,8 @@ func (y yamlReader) mapping(n *yaml.Node) (map[string]any, error) {
 			return nil, y.errorf(kn, "key %q given twice", kn.Value)
 		}
 		seen[kn.Value] = true
-		v, err := y.value(vn)
+		y.at.key(pathKey(path, kn.Value), kn.Line, kn.Column)
+		v, err := y.value(vn, pathKey(path, kn.Value))
 		if err != nil {
 			return nil, err
 		}
@@ -379,7 +409,7 @@ func (y yamlReader) scalar(n *yaml.Node) (any, error) {
 }
 
 // intrinsic converts a short-form function (!GetAtt Fn.Arn) to its long form ({"Fn::GetAtt": ["Fn", "Arn"]}).
-func (y yamlReader) intrinsic(fn string, n *yaml.Node) (any, error) {
+func (y yamlReader) intrinsic(fn string, n *yaml.Node, path string) (any, error) {
 	if n.Kind == yaml.ScalarNode {
 		if fn == "Fn::GetAtt" {
 			res, attr, ok := strings.Cut(n.Value, ".")
@@ -392,7 +422,7 @@ func (y yamlReader) intrinsic(fn string, n *yaml.Node) (any, error) {
 	}
 	plain := *n
 	plain.Tag = ""
-	v, err := y.value(&plain)
+	v, err := y.value(&plain, pathKey(path, fn))
 	if err != nil {
 		return nil, err
 	}
