@@ -444,6 +444,10 @@ func intrinsicName(tag string) (string, bool) {
 
 func describe(v any) string {
 	switch v.(type) {
+	case unresolved:
+		return "a value only the cloud knows"
+	case noValue:
+		return "AWS::NoValue"
 	case []any:
 		return "a list"
 	case nil:
