@@ -50,13 +50,24 @@ type evaluator struct {
 
 	condValue map[string]bool
 	condBusy  map[string]bool
-	// depth counts nested evaluations: a mapping whose value looks itself up again would
-	// otherwise recurse until the stack runs out.
-	depth int
+	// mapBusy holds the mapping entries being looked up, to name a lookup cycle as such.
+	mapBusy map[string]bool
+	// depth counts nested evaluations and steps all of them: mappings that look each other up
+	// can nest without end, or (each using the next one twice) ask for 2^n lookups.
+	depth, steps int
 }
 
-// maxEvalDepth is far deeper than any template nests its functions.
-const maxEvalDepth = 500
+// Bounds on evaluation, far beyond what a real template needs.
+const (
+	maxEvalDepth = 500
+	maxEvalSteps = 1_000_000
+)
+
+// limitError is an evaluation stopped by a bound. It is not wrapped in the path of every value
+// it passed through, which would repeat "[0]: " hundreds of times.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string { return e.msg }
 
 // isFunctionType says whether a resource type is a Lambda function, whose name (the logical id,
 // locally) and ARN devserver knows.
@@ -82,13 +93,21 @@ func call(v any) (name string, arg any, ok bool) {
 // eval resolves every intrinsic in v. An unknowable part makes the result (or the part of it
 // that holds it) an unresolved; only a malformed call is an error.
 func (e *evaluator) eval(v any) (any, error) {
+	if e.steps++; e.steps > maxEvalSteps {
+		return nil, &limitError{fmt.Sprintf("evaluating the template takes more than %d steps (do mappings look each other up?)", maxEvalSteps)}
+	}
 	if e.depth++; e.depth > maxEvalDepth {
 		e.depth--
-		return nil, fmt.Errorf("functions nest more than %d deep (does a value refer to itself?)", maxEvalDepth)
+		return nil, &limitError{fmt.Sprintf("functions nest more than %d deep", maxEvalDepth)}
 	}
 	defer func() { e.depth-- }()
 	if name, arg, ok := call(v); ok {
-		return e.call(name, arg)
+		out, err := e.call(name, arg)
+		var limit *limitError
+		if errors.As(err, &limit) {
+			return nil, limit
+		}
+		return out, err
 	}
 	switch v := v.(type) {
 	case map[string]any:
@@ -96,7 +115,7 @@ func (e *evaluator) eval(v any) (any, error) {
 		for k, x := range v {
 			r, err := e.eval(x)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
+				return nil, wrapPath(k, err)
 			}
 			if _, drop := r.(noValue); !drop {
 				out[k] = r
@@ -108,7 +127,7 @@ func (e *evaluator) eval(v any) (any, error) {
 		for i, x := range v {
 			r, err := e.eval(x)
 			if err != nil {
-				return nil, fmt.Errorf("[%d]: %w", i, err)
+				return nil, wrapPath(fmt.Sprintf("[%d]", i), err)
 			}
 			if _, drop := r.(noValue); !drop {
 				out = append(out, r)
@@ -117,6 +136,15 @@ func (e *evaluator) eval(v any) (any, error) {
 		return out, nil
 	}
 	return v, nil
+}
+
+// wrapPath says under which key or index err happened, unless a bound stopped evaluation.
+func wrapPath(key string, err error) error {
+	var limit *limitError
+	if errors.As(err, &limit) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", key, err)
 }
 
 func (e *evaluator) call(name string, arg any) (any, error) {
@@ -501,6 +529,15 @@ func (e *evaluator) findInMap(arg any) (any, error) {
 		}
 		keys[i] = s
 	}
+	entry := strings.Join(keys, ".")
+	if e.mapBusy[entry] {
+		return nil, fmt.Errorf("Fn::FindInMap: Mappings.%s refers to itself", entry)
+	}
+	if e.mapBusy == nil {
+		e.mapBusy = map[string]bool{}
+	}
+	e.mapBusy[entry] = true
+	defer delete(e.mapBusy, entry)
 	var v any = e.mappings
 	for _, k := range keys {
 		m, ok := v.(map[string]any)

@@ -2,6 +2,7 @@ package template
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -27,7 +28,9 @@ Mappings:
     dev: {Memory: 128}
   Loop:
     a: {b: !FindInMap [Loop, a, b]}
-`), "t.yaml")
+  Twice:
+    a: {b: [!FindInMap [Twice, a, b], !FindInMap [Twice, a, b]]}
+`+wideMapping(40)), "t.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +54,18 @@ Mappings:
 		condValue: map[string]bool{},
 		condBusy:  map[string]bool{},
 	}
+}
+
+// wideMapping is a mapping whose level i looks up level i+1 twice: no cycle, no deep nesting,
+// but 2^levels lookups.
+func wideMapping(levels int) string {
+	var b strings.Builder
+	b.WriteString("  Wide:\n")
+	for i := range levels {
+		fmt.Fprintf(&b, "    l%d: {v: [!FindInMap [Wide, l%d, v], !FindInMap [Wide, l%d, v]]}\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, "    l%d: {v: leaf}\n", levels)
+	return b.String()
 }
 
 // evalYAML evaluates one value written in YAML.
@@ -160,7 +175,11 @@ func TestEvalErrors(t *testing.T) {
 		{"Sub of a list parameter", "!Sub '${Subnets}'", "is a list, not a string"},
 		{"FindInMap of a missing key", "!FindInMap [Sizes, test, Memory]", "Mappings has no Sizes.test.Memory"},
 		{"condition cycle", "!If [Loop1, a, b]", "depends on itself"},
-		{"mapping that looks itself up", "!FindInMap [Loop, a, b]", "nest more than"},
+		{"mapping that looks itself up", "!FindInMap [Loop, a, b]", "Mappings.Loop.a.b refers to itself"},
+		// Bounding the depth alone would still leave 2^depth lookups.
+		{"mapping that looks itself up twice", "!FindInMap [Twice, a, b]", "Mappings.Twice.a.b refers to itself"},
+		{"lookups without end", "!FindInMap [Wide, l0, v]", "more than 1000000 steps"},
+		{"functions nested too deep", strings.Repeat("[", 600) + strings.Repeat("]", 600), "nest more than 500 deep"},
 		{"Ref of a map", "{Ref: {a: b}}", "want a name"},
 		{"error names the key", "{Outer: {Inner: !Select [9, []]}}", "Outer: Inner: Fn::Select"},
 	}
