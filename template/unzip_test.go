@@ -62,7 +62,7 @@ type testEntry struct {
 }
 
 // makeZip writes entries, in order, as a Unix zip tool would, and returns the zip's path.
-func makeZip(t *testing.T, entries ...testEntry) string {
+func makeZip(t testing.TB, entries ...testEntry) string {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)

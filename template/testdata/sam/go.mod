@@ -1,0 +1,3 @@
+module example.com/sam-app
+
+go 1.22
