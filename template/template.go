@@ -1,5 +1,7 @@
 // Package template owns the SAM template that `devserver package` writes: generating it from the
-// route model, merging a user's overlay template into it, and writing it as JSON or YAML.
+// route model, merging a user's overlay template into it, and writing it as JSON or YAML. It also
+// reads a SAM template (ours, or a SAM project's own) back into the route model, for
+// `devserver run --template` (Read).
 //
 // Resources are built with goformation's typed SAM resources and then turned into a Document, a
 // plain JSON tree with CloudFormation intrinsics spelled out, because that is the form that merging,
