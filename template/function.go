@@ -167,7 +167,7 @@ func (r *reader) function(res *resource) *project.Function {
 		Name:         res.id,
 		MemoryMB:     project.DefaultMemoryMB,
 		TimeoutSec:   project.DefaultTimeoutSec,
-		Architecture: project.ArchX86,
+		Architecture: project.DefaultArchitecture,
 		Environment:  map[string]string{},
 	}
 	if raw := props["MemorySize"]; raw != nil {
@@ -222,19 +222,19 @@ func (r *reader) orderedProps(res *resource) []string {
 func (r *reader) architecture(raw any, p string) string {
 	v, ok := r.eval(raw, p)
 	if !ok {
-		return project.ArchX86
+		return project.DefaultArchitecture
 	}
 	list, isList := v.([]any)
 	if !isList || len(list) != 1 {
 		r.problem(p, "want a list of one architecture, [x86_64] or [arm64]")
-		return project.ArchX86
+		return project.DefaultArchitecture
 	}
 	switch a, _ := list[0].(string); a {
 	case project.ArchX86, project.ArchARM:
 		return a
 	}
 	r.problem(p, "%s is not x86_64 or arm64", describe(list[0]))
-	return project.ArchX86
+	return project.DefaultArchitecture
 }
 
 // environment reads Environment.Variables. A value only the cloud knows (the name of a table)

@@ -44,7 +44,7 @@ func FuzzRead(f *testing.F) {
 			DisplayName:        "template",
 		})
 		for _, w := range ws {
-			if w.File != "template" || w.Line < 1 || w.Col < 1 || w.Key == "" || w.Reason == "" {
+			if w.File != "template" || w.Line < 1 || w.Col < 1 || w.Key == "" || w.Msg == "" {
 				t.Errorf("warning without a place or reason: %+v", w)
 			}
 		}

@@ -52,23 +52,17 @@ const (
 // Warning is something in a template that devserver does not emulate, or emulates only in part:
 // a resource it has no local counterpart for, a property or event it ignores, a value only the
 // cloud knows. The rest of the template is served without it; nothing is dropped silently.
+// Its Problem says where (File, Line, Col), about what (Key, the dotted path: "Resources.Table",
+// "Resources.Fn.Properties.Layers", "Globals.Function.Tracing") and why (Msg); the model carries
+// the same problems as Project.Warnings, which the commands print.
 type Warning struct {
-	File      string
-	Line, Col int
-	// Key is the dotted path of what the warning is about: "Resources.Table",
-	// "Resources.Fn.Properties.Layers", "Globals.Function.Tracing".
-	Key string
+	project.Problem
 	// Resource is the logical id the warning is about, or for anything outside Resources the
 	// template section ("Globals", "Parameters").
 	Resource string
 	// Property is the rest of Key below the resource, "Properties." left out ("Layers",
 	// "Events.Upload", "Metadata.BuildMethod"), "" for the whole resource.
 	Property string
-	Reason   string
-}
-
-func (w Warning) String() string {
-	return fmt.Sprintf("%s:%d:%d: %s: %s", w.File, w.Line, w.Col, w.Key, w.Reason)
 }
 
 // Read reads the SAM template in file (JSON or YAML, short-form tags allowed) into the route
@@ -105,7 +99,13 @@ func Read(file string, opts ReadOptions) (*project.Project, []Warning, error) {
 		return nil, nil, fmt.Errorf("read template: %w", err)
 	}
 	p, err := r.read(data)
-	return p, r.sortedWarnings(), err
+	ws := r.sortedWarnings()
+	if p != nil {
+		for _, w := range ws {
+			p.Warnings = append(p.Warnings, w.Problem)
+		}
+	}
+	return p, ws, err
 }
 
 // displayName is file relative to the working directory when it is below it.
@@ -208,7 +208,7 @@ func (r *reader) warn(path string, format string, args ...any) {
 	}
 	r.warned[path+pathSep+reason] = true
 	p := r.where(path)
-	w := Warning{File: r.name, Line: p.line, Col: p.col, Key: dotted(path), Reason: reason}
+	w := Warning{Problem: project.Problem{Position: project.Position{File: r.name, Line: p.line, Col: p.col}, Key: dotted(path), Msg: reason}}
 	keys := strings.Split(path, pathSep)
 	switch {
 	case len(keys) >= 2 && keys[0] == "Resources":
@@ -227,7 +227,7 @@ func (r *reader) warn(path string, format string, args ...any) {
 
 func (r *reader) sortedWarnings() []Warning {
 	slices.SortStableFunc(r.warnings, func(a, b Warning) int {
-		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), cmp.Compare(a.Key, b.Key), cmp.Compare(a.Reason, b.Reason))
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), cmp.Compare(a.Key, b.Key), cmp.Compare(a.Msg, b.Msg))
 	})
 	return r.warnings
 }

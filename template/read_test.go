@@ -71,8 +71,8 @@ func checkWarnings(t *testing.T, ws []Warning, want [][2]string) {
 		t.Fatalf("warnings are about\n  %s\nwant\n  %s\nwarnings:\n  %s", strings.Join(got, "\n  "), strings.Join(keys, "\n  "), strings.Join(lines, "\n  "))
 	}
 	for i, w := range ws {
-		if !strings.Contains(w.Reason, want[i][1]) {
-			t.Errorf("warning %s: reason %q does not contain %q", w.Key, w.Reason, want[i][1])
+		if !strings.Contains(w.Msg, want[i][1]) {
+			t.Errorf("warning %s: reason %q does not contain %q", w.Key, w.Msg, want[i][1])
 		}
 	}
 }
@@ -139,6 +139,15 @@ func TestReadSAMInit(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkWarnings(t, ws, tc.warnings)
+			// The model carries them too: the commands print Project.Warnings.
+			if len(p.Warnings) != len(ws) {
+				t.Fatalf("Project.Warnings has %d, Read returned %d", len(p.Warnings), len(ws))
+			}
+			for i, w := range ws {
+				if p.Warnings[i] != w.Problem {
+					t.Errorf("Project.Warnings[%d] = %s, want %s", i, p.Warnings[i], w.Problem)
+				}
+			}
 			if ws[0].String() != "template.yaml:33:5: Globals.Function.Tracing: X-Ray tracing is not emulated" || ws[0].Resource != "Globals" || ws[0].Property != "Function.Tracing" {
 				t.Errorf("first warning = %s (%q, %q), want it at template.yaml:33:5 about Globals, Function.Tracing", ws[0], ws[0].Resource, ws[0].Property)
 			}
@@ -373,6 +382,7 @@ Resources:
     Type: AWS::Lambda::Function
     Properties: {}
 `, [][2]string{
+			{"Resources", "no Api or HttpApi route is served; every request answers 403 Missing Authentication Token"},
 			{"Resources.Fn.Properties.Layers", "layers are not emulated"},
 			{"Resources.Fn.Properties.VpcConfig", "VPC networking is not emulated"},
 			{"Resources.Fn.Properties.FunctionName", "locally the function is named Fn"},
@@ -573,6 +583,7 @@ Resources:
     Type: AWS::SQS::Queue
 `, [][2]string{
 			{"Parameters", "the override for Other is not used"},
+			{"Resources", "no Api or HttpApi route is served; every request answers 403 Missing Authentication Token"},
 			{"Resources.Fn.Properties.Environment.Variables.SECRET", "parameter Secret has no Default and no override"},
 			{"Resources.Fn.Properties.Environment.Variables.VPC", `parameter Vpc is the SSM parameter "/shared/vpc", read at deploy time`},
 			{"Resources.Fn.Properties.Environment.Variables.QUEUE_URL", `locally it is "https://sqs.us-east-1.amazonaws.com/123456789012/Queue.QueueName"`},
@@ -611,6 +622,7 @@ Resources:
     Properties: {CodeUri: ./nowhere}
 `, [][2]string{
 			{"Globals.Function.Layers", "layers are not emulated"},
+			{"Resources", "no Api or HttpApi route is served; every request answers 403 Missing Authentication Token"},
 			{"Resources.None", "not served: no Runtime"},
 		}, func(t *testing.T, p *project.Project) {
 			fn, plain := p.Function("Fn"), p.Function("Plain")
@@ -687,6 +699,7 @@ Resources:
 		t.Fatal(err)
 	}
 	checkWarnings(t, ws, [][2]string{
+		{"Resources", "no Api or HttpApi route is served; every request answers 403 Missing Authentication Token"},
 		{"Resources.A.Properties.CodeUri", "bootstrap in ./deployment.zip is not executable (mode -rw-r--r--): Lambda would fail to start it"},
 		{"Resources.B.Properties.CodeUri", "bootstrap in deployment.zip is not executable"},
 	})

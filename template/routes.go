@@ -654,9 +654,9 @@ func (rd *routesReader) model(p *project.Project) {
 		}
 	}
 
-	def := 29000
+	def := project.DefaultRESTTimeoutMS
 	if kind == project.KindHTTP {
-		def = 30000
+		def = project.DefaultHTTPTimeoutMS
 	}
 	for _, rt := range routes {
 		switch t := rt.timeout; {
@@ -670,6 +670,14 @@ func (rd *routesReader) model(p *project.Project) {
 	}
 	if p.API.TimeoutMS == 0 {
 		p.API.TimeoutMS = def
+	}
+	if len(routes) == 0 && len(p.Functions) > 0 {
+		// As for a config without routes: served, but every request is unrouted.
+		answer := "403 Missing Authentication Token"
+		if kind == project.KindHTTP {
+			answer = "404 Not Found"
+		}
+		rd.warn("Resources", "no Api or HttpApi route is served; every request answers %s", answer)
 	}
 	for _, rt := range routes {
 		if t := cmp.Or(rt.timeout, def); t < p.API.TimeoutMS {
