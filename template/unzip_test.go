@@ -301,3 +301,58 @@ func TestCheckExecutable(t *testing.T) {
 		})
 	}
 }
+
+// FuzzUnpackZip: whatever bytes claim to be a zip, unpacking never panics, never writes outside
+// its folder, and leaves only plain files and folders within the limits.
+func FuzzUnpackZip(f *testing.F) {
+	for _, entries := range [][]testEntry{
+		{{name: "bootstrap", body: "#!", mode: 0o755}, {name: "static/", mode: fs.ModeDir | 0o755}, {name: "static/a.txt", body: "a"}},
+		{{name: "../evil", body: "x"}},
+		{{name: "link", body: "/etc", mode: fs.ModeSymlink | 0o777}, {name: "link/x", body: "x"}},
+		{{name: "big", body: "tiny", claim: 1 << 40}},
+		{{name: "a", body: "1"}, {name: "./a", body: "2"}},
+	} {
+		data, err := os.ReadFile(makeZip(f, entries...))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	limits := zipLimits{entries: 50, entryBytes: 1 << 16, totalBytes: 1 << 18}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parent := t.TempDir()
+		src := filepath.Join(parent, "in.zip")
+		if err := os.WriteFile(src, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		into := filepath.Join(parent, "code")
+		u, err := unpackZip(src, into, "Fn", limits)
+		for _, p := range tree(t, parent) {
+			if p != "in.zip" && p != "code" && !strings.HasPrefix(p, "code/") {
+				t.Errorf("unpacking wrote %s, outside %s", p, into)
+			}
+		}
+		if err != nil {
+			return
+		}
+		var total int64
+		for _, p := range tree(t, u.dir) {
+			st, err := os.Lstat(filepath.Join(u.dir, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case st.Mode().IsDir():
+			case !st.Mode().IsRegular():
+				t.Errorf("%s is a %v", p, st.Mode().Type())
+			case st.Mode().Perm()&^0o755 != 0:
+				t.Errorf("%s has mode %v", p, st.Mode())
+			default:
+				total += st.Size()
+			}
+		}
+		if total > limits.totalBytes {
+			t.Errorf("unpacked %d bytes, over the %d allowed", total, limits.totalBytes)
+		}
+	})
+}
