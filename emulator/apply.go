@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,7 +51,7 @@ func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out 
 	out.buildTime = time.Since(began)
 	discard := func() {
 		for _, r := range results {
-			if r.err == nil {
+			if r.err == nil && r.f.Prebuilt == "" {
 				os.RemoveAll(filepath.Dir(r.bin))
 			}
 		}
@@ -167,11 +168,16 @@ func (s *Server) newPool(f *project.Function, bin string) *pool.Pool {
 
 // build compiles f into a fresh folder of the cache, so that a running build is never replaced
 // under its instances.
+// A prebuilt function (a bootstrap from a SAM template's zip) is run as it is.
 func (s *Server) build(ctx context.Context, f *project.Function) (string, error) {
-	out := filepath.Join(s.cacheDir(), "build", f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
+	if f.Prebuilt != "" {
+		s.term.Line("", fmt.Sprintf("using %s's bootstrap from %s as it is", f.Name, cmp.Or(f.PrebuiltFrom, f.Prebuilt)))
+		return f.Prebuilt, nil
+	}
+	out := filepath.Join(s.reg.builds, f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
 	began := time.Now()
 	s.term.Line("", fmt.Sprintf("building %s (%s)…", f.Name, f.Source))
-	err := gobuild.Build(ctx, gobuild.Options{Dir: s.reg.snapshot().proj.Dir, Package: f.Dir, Output: out})
+	err := gobuild.Build(ctx, gobuild.Options{Dir: cmp.Or(f.ModuleDir, s.reg.snapshot().proj.Dir), Package: f.Dir, Output: out})
 	if err != nil {
 		os.RemoveAll(filepath.Dir(out))
 		return "", err

@@ -124,7 +124,8 @@ func New(cfg Config) *Server {
 			}
 		}
 	}
-	s := &Server{cfg: cfg, term: cfg.Terminal, region: region, reg: newRegistry(cfg.Project)}
+	s := &Server{cfg: cfg, term: cfg.Terminal, region: region}
+	s.reg = newRegistry(cfg.Project, filepath.Join(s.cacheDir(), "build"))
 	s.gw = apigateway.New(apigateway.Config{Invoker: invocation.Recording(s.reg), Log: cfg.Log, AccountID: AccountID}, cfg.Project)
 	s.handler = apigateway.AnswerHTTP11(console.AccessLog(cfg.Log, s.devLoop(s.gw)))
 	return s

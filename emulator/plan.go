@@ -44,8 +44,17 @@ func planReload(c change) plan {
 	})
 	for _, f := range c.next.Functions {
 		o := c.old.Function(f.Name)
+		if f.Prebuilt != "" { // nothing to compile: a new bootstrap comes with a new model
+			switch {
+			case o == nil || o.Prebuilt != f.Prebuilt:
+				pl.rebuild = append(pl.rebuild, f)
+			case !sameSettings(o, f):
+				pl.restart = append(pl.restart, f)
+			}
+			continue
+		}
 		switch {
-		case o == nil || modChanged || o.Dir != f.Dir || slices.Contains(c.failed, f.Name):
+		case o == nil || modChanged || o.Dir != f.Dir || o.ModuleDir != f.ModuleDir || o.Prebuilt != "" || slices.Contains(c.failed, f.Name):
 			pl.rebuild = append(pl.rebuild, f)
 		case slices.ContainsFunc(c.paths, func(p string) bool {
 			dirs, known := c.deps[f.Name]

@@ -14,6 +14,9 @@ func TestPlanReload(t *testing.T) {
 	model := func(fns ...*project.Function) *project.Project {
 		return &project.Project{Dir: "/p", ConfigFile: "/p/config.yaml", Functions: fns}
 	}
+	prebuilt := func(name, bin string) *project.Function {
+		return &project.Function{Name: name, Prebuilt: bin, MemoryMB: 128, TimeoutSec: 3}
+	}
 	a, b := fn("A", "/p/a", 128, nil), fn("B", "/p/b", 128, nil)
 	old := model(a, b)
 	deps := map[string][]string{"A": {"/p/a", "/p/shared"}, "B": {"/p/b"}}
@@ -44,6 +47,10 @@ func TestPlanReload(t *testing.T) {
 		{name: "added and removed", next: model(a, fn("C", "/p/c", 128, nil)), paths: []string{"/p/config.yaml"}, deps: deps,
 			rebuild: []string{"C"}, removed: []string{"B"}},
 		{name: "routes only", next: model(a, b), paths: []string{"/p/config.yaml"}, deps: deps},
+		{name: "a new bootstrap is taken", next: model(a, prebuilt("B", "/p/.devserver/code/B-2/bootstrap")), paths: []string{"/p/template.yaml"},
+			deps: deps, rebuild: []string{"B"}},
+		{name: "source to prebuilt", next: model(a, prebuilt("B", "/p/b/bootstrap")), paths: []string{"/p/template.yaml"}, deps: deps,
+			rebuild: []string{"B"}},
 	}
 	names := func(fns []*project.Function) []string {
 		var out []string
@@ -63,6 +70,32 @@ func TestPlanReload(t *testing.T) {
 			}
 			if !slices.Equal(pl.remove, tt.removed) {
 				t.Errorf("remove = %v, want %v", pl.remove, tt.removed)
+			}
+		})
+	}
+}
+
+// TestPlanPrebuilt: a prebuilt function is not rebuilt by Go changes or go.mod, only by a new
+// bootstrap; its settings still restart it.
+func TestPlanPrebuilt(t *testing.T) {
+	pb := func(bin string, mem int) *project.Function {
+		return &project.Function{Name: "P", Prebuilt: bin, MemoryMB: mem, TimeoutSec: 3}
+	}
+	old := &project.Project{Dir: "/p", Functions: []*project.Function{pb("/p/x/bootstrap", 128)}}
+	for _, tt := range []struct {
+		name             string
+		next             *project.Project
+		paths            []string
+		rebuild, restart int
+	}{
+		{"go change", old, []string{"/p/x/main.go", "/p/go.mod"}, 0, 0},
+		{"new bootstrap", &project.Project{Dir: "/p", Functions: []*project.Function{pb("/p/y/bootstrap", 128)}}, []string{"/p/t.yaml"}, 1, 0},
+		{"memory", &project.Project{Dir: "/p", Functions: []*project.Function{pb("/p/x/bootstrap", 256)}}, []string{"/p/t.yaml"}, 0, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pl := planReload(change{old: old, next: tt.next, paths: tt.paths, deps: map[string][]string{}, moduleDir: "/p"})
+			if len(pl.rebuild) != tt.rebuild || len(pl.restart) != tt.restart {
+				t.Errorf("rebuild %d restart %d, want %d %d", len(pl.rebuild), len(pl.restart), tt.rebuild, tt.restart)
 			}
 		})
 	}

@@ -24,6 +24,9 @@ import (
 // and swaps it in whole, so an invoke never sees half a reload.
 type registry struct {
 	cur atomic.Pointer[snapshot]
+	// builds is the folder the server builds into: only builds under it are ever deleted (a
+	// prebuilt bootstrap may be the user's own file).
+	builds string
 
 	mu       sync.Mutex // serialises writers
 	closed   bool
@@ -54,8 +57,8 @@ type entry struct {
 // drainSlack is how long past its function's timeout a retired pool may take to drain.
 const drainSlack = time.Second
 
-func newRegistry(p *project.Project) *registry {
-	r := &registry{}
+func newRegistry(p *project.Project, builds string) *registry {
+	r := &registry{builds: builds}
 	r.stopping, r.stop = context.WithCancel(context.Background())
 	r.cur.Store(&snapshot{proj: p, fns: map[string]*entry{}})
 	return r
@@ -147,7 +150,7 @@ func (r *registry) retire(pools []*pool.Pool, bins []string) {
 		}
 		wg.Wait()
 		for _, b := range bins {
-			if b != "" {
+			if rel, err := filepath.Rel(r.builds, b); err == nil && filepath.IsLocal(rel) {
 				os.RemoveAll(filepath.Dir(b))
 			}
 		}

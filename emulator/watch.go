@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -199,7 +200,11 @@ func (s *Server) updateDeps(ctx context.Context, fns []*project.Function) {
 	dir := s.reg.snapshot().proj.Dir
 	found := map[string]listed{}
 	for _, f := range fns {
-		dirs, mod, err := gobuild.Deps(ctx, dir, f.Dir)
+		if f.Prebuilt != "" {
+			found[f.Name] = listed{dirs: []string{}} // built from no source here
+			continue
+		}
+		dirs, mod, err := gobuild.Deps(ctx, cmp.Or(f.ModuleDir, dir), f.Dir)
 		found[f.Name] = listed{dirs, mod, err}
 	}
 	if ctx.Err() != nil {
