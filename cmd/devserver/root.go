@@ -83,7 +83,11 @@ func loadProject(cmd *cobra.Command) (settings, *project.Project, error) {
 	if err != nil {
 		return settings{}, nil, err
 	}
-	p, err := project.Load(s.options())
+	src, err := s.source()
+	if err != nil {
+		return s, nil, err
+	}
+	p, err := src.Load()
 	return s, p, err
 }
 
@@ -135,6 +139,7 @@ func newRoutesCmd() *cobra.Command {
 		},
 	}
 	projectFlags(cmd)
+	templateFlags(cmd)
 	return cmd
 }
 

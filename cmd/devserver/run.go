@@ -47,6 +47,10 @@ command line wins over its variable.`,
 					Msg: fmt.Sprintf("%q is not served by run yet; use rest", p.API.Kind)}}}
 			}
 			printWarnings(cmd.ErrOrStderr(), p)
+			src, err := s.source()
+			if err != nil {
+				return err
+			}
 			port, err := s.port("port")
 			if err != nil {
 				return err
@@ -64,7 +68,7 @@ command line wins over its variable.`,
 				Log:          newLogger(out, s.v.GetBool("debug")),
 				Environ:      os.Environ(),
 				Reload:       !s.v.GetBool("no-reload"),
-				Source:       emulator.SourceFunc(func() (*project.Project, error) { return project.Load(s.options()) }),
+				Source:       src,
 				Ready: func(addr string) {
 					out.Flush() // the build lines first
 					stdout := cmd.OutOrStdout()
@@ -83,6 +87,7 @@ command line wins over its variable.`,
 		},
 	}
 	projectFlags(cmd)
+	templateFlags(cmd)
 	f := cmd.Flags()
 	f.String("host", "127.0.0.1", "address to listen on")
 	f.Int("port", 8000, "port to listen on (0 picks a free one)")
