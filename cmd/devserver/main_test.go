@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -94,6 +95,7 @@ func startRun(t *testing.T, dir string, args ...string) *running {
 	banner := regexp.MustCompile(`^Serving on (http://\S+)`)
 	lambdaBanner := regexp.MustCompile(`^Lambda Invoke API on (http://\S+)`)
 	found := make(chan [2]string, 1)
+	noLambda := slices.Contains(args, "--no-lambda")
 	var readers sync.WaitGroup
 	for _, stream := range []struct {
 		r   io.Reader
@@ -108,6 +110,9 @@ func startRun(t *testing.T, dir string, args ...string) *running {
 				stream.own.WriteString(line + "\n")
 				if m := banner.FindStringSubmatch(line); m != nil {
 					urls[0] = m[1]
+					if noLambda {
+						found <- urls
+					}
 				}
 				if m := lambdaBanner.FindStringSubmatch(line); m != nil {
 					urls[1] = m[1]
