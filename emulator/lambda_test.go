@@ -5,7 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +23,7 @@ import (
 	"github.com/devserver/devserver/emulator"
 	"github.com/devserver/devserver/emulator/invocation"
 	"github.com/devserver/devserver/gobuild"
+	"github.com/devserver/devserver/internal/testkit"
 	"github.com/devserver/devserver/project"
 )
 
@@ -259,5 +264,67 @@ func TestInvokeOnce(t *testing.T) {
 				t.Errorf("builds left behind: %v", left)
 			}
 		})
+	}
+}
+
+// TestShutdownWithEventRunning checks that an Event still running does not hold shutdown up:
+// Run returns before the function is done, and its instance is stopped with it.
+func TestShutdownWithEventRunning(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Dir(file)
+	p, err := project.Parse([]byte(lambdaConfig), "config.yaml", dir, filepath.Join(dir, "config.yaml"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := newSyncBuffer()
+	ready := make(chan emulator.Addrs, 1)
+	s := emulator.New(emulator.Config{
+		Project: p, CacheDir: t.TempDir(), Addr: "127.0.0.1:0", LambdaAddr: "127.0.0.1:0",
+		Terminal: term.term, Ready: func(a emulator.Addrs) { ready <- a },
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	var addrs emulator.Addrs
+	select {
+	case addrs = <-ready:
+	case err := <-done:
+		t.Fatalf("Run ended before serving: %v\n%s", err, term.String())
+	}
+	if addrs.API == "" || addrs.Lambda == "" || addrs.API == addrs.Lambda {
+		t.Fatalf("Ready(%+v), want two addresses", addrs)
+	}
+	out, err := sdkClient("http://"+addrs.Lambda).Invoke(t.Context(), &lambda.InvokeInput{
+		FunctionName: aws.String("Busy"), InvocationType: types.InvocationTypeEvent,
+		Payload: []byte(`{"path":"/sleep","queryStringParameters":{"ms":"59000"}}`),
+	})
+	if err != nil || out.StatusCode != 202 {
+		t.Fatalf("Event = %v, %v", out, err)
+	}
+	id, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
+	ts := &testServer{Term: term}
+	waitTerm(t, ts, "[Busy] START RequestId: "+id)
+	instances := testkit.Children(os.Getpid())
+	if len(instances) == 0 {
+		t.Fatal("no instance runs the event")
+	}
+
+	cancel()
+	if err := <-done; err != nil { // a hang here is the failure this test is for
+		t.Errorf("Run: %v", err)
+	}
+	// The instance is stopped, so the invocation ends as a crash would; had shutdown waited for
+	// the function, it would have slept its 59 s.
+	m := regexp.MustCompile(`REPORT RequestId: ` + id + `\tDuration: (\d+)\.\d+ ms`).FindStringSubmatch(term.String())
+	if m == nil {
+		t.Errorf("the event's invocation never ended:\n%s", term.String())
+	} else if ms, _ := strconv.Atoi(m[1]); ms >= 59000 {
+		t.Errorf("shutdown waited for the event to end:\n%s", term.String())
+	}
+	for _, pid := range instances {
+		if testkit.Alive(pid) {
+			t.Errorf("instance %d outlived Run", pid)
+		}
 	}
 }
