@@ -129,9 +129,9 @@ type apiError struct {
 	doc    any
 }
 
-// userError is the document of most of Lambda's client errors. The model spells the message
-// member "message" for most exceptions and "Message" for a few (capitalError); the SDKs read the
-// member as the model spells it.
+// userError is the document of most of Lambda's client errors. The Lambda model spells the
+// message member "message" for most exceptions and "Message" for a few (capitalError); the
+// documents follow the model, member for member, as the SDKs' deserializers are generated from it.
 type userError struct {
 	Type    string `json:"Type"`
 	Message string `json:"message"`
