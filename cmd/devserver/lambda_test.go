@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -69,14 +71,24 @@ func withEcho(t *testing.T, extra map[string]string) string {
 	return dir
 }
 
+// needAWS finds the AWS CLI. Without it the test fails: .ci/run checks for it, and a test that
+// skips proves nothing. Only -short (never used by CI) skips it, as the other tests of outside tools.
+func needAWS(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the AWS CLI; CI runs without -short")
+	}
+	bin, err := exec.LookPath("aws")
+	if err != nil {
+		t.Fatalf("the AWS CLI (aws) is needed for this test: %v", err)
+	}
+	return bin
+}
+
 // awsCLI runs the AWS CLI with dummy credentials and none of this machine's AWS configuration.
-// Without the CLI the test fails: .ci/run installs it, and a skipped test proves nothing.
 func awsCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	bin, lerr := exec.LookPath("aws")
-	if lerr != nil {
-		t.Fatalf("the AWS CLI (aws) is needed for this test: %v", lerr)
-	}
+	bin := needAWS(t)
 	empty := filepath.Join(t.TempDir(), "empty")
 	writeFile(t, empty, "")
 	cmd := exec.Command(bin, args...)
@@ -95,6 +107,7 @@ func awsCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 
 // TestAWSCLI drives the Invoke API of a real `devserver run` with the real AWS CLI.
 func TestAWSCLI(t *testing.T) {
+	needAWS(t)
 	r := startRun(t, withEcho(t, nil))
 	tmp := t.TempDir()
 	invoke := func(t *testing.T, function, payload string, extra ...string) (result map[string]any, out string) {
@@ -188,9 +201,35 @@ func TestLambdaFlags(t *testing.T) {
 	if r.lambdaURL != "" || strings.Contains(r.output.String(), "Lambda Invoke API") {
 		t.Errorf("--no-lambda still serves the Invoke API:\n%s", r.output.String())
 	}
-	out, err := exec.Command(devserverBin, "run", "--project-dir", repoRoot(t), "--lambda-port", "-1").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "--lambda-port -1: use 0 for a free port, or --no-lambda") {
-		t.Errorf("run --lambda-port -1 = %v:\n%s", err, out)
+	for _, tt := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--lambda-port", "-1"}, "", "--lambda-port -1: a port is 0 to 65535 (0 picks a free one); --no-lambda turns the Invoke API off"},
+		{nil, "DEVSERVER_LAMBDA_PORT=70000", "DEVSERVER_LAMBDA_PORT 70000: a port is 0 to 65535"},
+		{nil, "DEVSERVER_LAMBDA_PORT=x", `DEVSERVER_LAMBDA_PORT="x": not a valid --lambda-port`},
+	} {
+		cmd := exec.Command(devserverBin, append([]string{"run", "--port", "0", "--project-dir", repoRoot(t)}, tt.args...)...)
+		cmd.Env = append(os.Environ(), tt.env)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tt.want) || strings.Contains(string(out), "building") {
+			t.Errorf("run %v %s = %v, want a refusal before building with %q:\n%s", tt.args, tt.env, err, tt.want, out)
+		}
+	}
+
+	// A busy Invoke API port is said before anything is built, naming its flag.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	out, err := exec.Command(devserverBin, "run", "--port", "0", "--lambda-port", port, "--project-dir", copySample(t)).CombinedOutput()
+	for _, want := range []string{"listen on 127.0.0.1:" + port + " for the Lambda Invoke API", "address already in use", "choose another with --lambda-port, or --lambda-port 0"} {
+		if err == nil || !strings.Contains(string(out), want) || strings.Contains(string(out), "building") {
+			t.Errorf("run on a busy --lambda-port = %v, want %q before any build:\n%s", err, want, out)
+		}
 	}
 	out, err = exec.Command(devserverBin, "run", "--help").CombinedOutput()
 	for _, want := range []string{"--lambda-port int", "(default 3001)", "--no-lambda", "aws lambda invoke --endpoint-url"} {
