@@ -1,6 +1,7 @@
 package invokeapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -65,7 +66,7 @@ func (a *API) configuration(p *project.Project, f *project.Function) configurati
 		State:            "Active",
 		LastUpdateStatus: "Successful",
 		PackageType:      packageType,
-		Architectures:    []string{f.Architecture},
+		Architectures:    []string{cmp.Or(f.Architecture, project.DefaultArchitecture)},
 	}
 	if len(f.Environment) > 0 {
 		c.Environment = &environment{Variables: f.Environment}
@@ -125,12 +126,12 @@ func (a *API) getFunction(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		Configuration configuration
 		// Code is where the code is: in the cloud a presigned URL of the zip; here the
-		// function's source folder.
+		// function's source folder, or the zip or folder its prebuilt bootstrap came from.
 		Code        struct{ RepositoryType, Location string }
 		Concurrency *concurrency `json:",omitempty"`
 	}{Configuration: a.configuration(p, t.fn)}
 	out.Code.RepositoryType = "S3"
-	out.Code.Location = (&url.URL{Scheme: "file", Path: t.fn.Dir}).String()
+	out.Code.Location = (&url.URL{Scheme: "file", Path: cmp.Or(t.fn.PrebuiltFrom, t.fn.Dir)}).String()
 	if n := t.fn.ReservedConcurrency; n > 0 {
 		out.Concurrency = &concurrency{n}
 	}

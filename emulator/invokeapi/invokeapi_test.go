@@ -25,7 +25,8 @@ const arn = "arn:aws:lambda:us-east-1:123456789012:function:"
 func model() *project.Project {
 	return &project.Project{AppName: "app", Dir: "/src", Functions: []*project.Function{
 		{Name: "Busy", Source: "./busy", Dir: "/src/busy", MemoryMB: 256, TimeoutSec: 60, Architecture: project.ArchARM, ReservedConcurrency: 1},
-		{Name: "Echo", Source: "./echo", Dir: "/src/echo", MemoryMB: 128, TimeoutSec: 3, Architecture: project.ArchX86, Environment: map[string]string{"GREETING": "hi"}},
+		{Name: "Echo", Source: "./echo", Dir: "/src/echo", MemoryMB: 128, TimeoutSec: 3, Environment: map[string]string{"GREETING": "hi"}},
+		{Name: "Zipped", Prebuilt: "/src/.aws-sam/Zipped/bootstrap", PrebuiltFrom: "/src/zipped.zip", MemoryMB: 128, TimeoutSec: 3, Architecture: project.ArchX86},
 	}}
 }
 
@@ -295,6 +296,12 @@ func TestGetFunction(t *testing.T) {
 			`{"Configuration":` + echo + `,"Code":{"RepositoryType":"S3","Location":"file:///src/echo"}}`},
 		{"by ARN", "/2015-03-31/functions/" + arn + "Echo?Qualifier=$LATEST", 200, ""},
 		{"reserved concurrency", "/2015-03-31/functions/Busy", 200, ""},
+		{"prebuilt", "/2015-03-31/functions/Zipped", 200, `{"Configuration":{"FunctionName":"Zipped","FunctionArn":"` + arn + `Zipped","Runtime":"provided.al2023",` +
+			`"Role":"arn:aws:iam::123456789012:role/app-ZippedRole","Handler":"bootstrap","CodeSize":0,"Description":"",` +
+			`"Timeout":3,"MemorySize":128,"LastModified":"2025-03-01T12:00:00.000+0000","Version":"$LATEST",` +
+			`"TracingConfig":{"Mode":"PassThrough"},"State":"Active",` +
+			`"LastUpdateStatus":"Successful","PackageType":"Zip","Architectures":["x86_64"],"EphemeralStorage":{"Size":512},` +
+			`"LoggingConfig":{"LogFormat":"Text","LogGroup":"/aws/lambda/Zipped"}},"Code":{"RepositoryType":"S3","Location":"file:///src/zipped.zip"}}`},
 		{"unknown", "/2015-03-31/functions/Nope", 404, `{"Type":"User","Message":"Function not found: ` + arn + `Nope"}`},
 		{"other qualifier", "/2015-03-31/functions/Echo/configuration?Qualifier=live", 404, ""},
 	}
@@ -335,11 +342,12 @@ func TestListFunctions(t *testing.T) {
 		names      string
 		nextMarker string
 	}{
-		{"", 200, "Busy,Echo", ""},
+		{"", 200, "Busy,Echo,Zipped", ""},
 		{"?MaxItems=1", 200, "Busy", "Busy"},
-		{"?MaxItems=1&Marker=Busy", 200, "Echo", ""},
-		{"?MaxItems=2", 200, "Busy,Echo", ""},
-		{"?Marker=Echo", 200, "", ""},
+		{"?MaxItems=1&Marker=Busy", 200, "Echo", "Echo"},
+		{"?MaxItems=2&Marker=Busy", 200, "Echo,Zipped", ""},
+		{"?MaxItems=3", 200, "Busy,Echo,Zipped", ""},
+		{"?Marker=Zipped", 200, "", ""},
 		{"?MaxItems=0", 400, "", ""},
 	}
 	for _, tt := range tests {
