@@ -17,7 +17,7 @@ go build -o "$tmp/sample" ./sample
 "$tmp/plain" -addr 127.0.0.1:18100 &
 # The terminal gets START/END/REPORT and an access line per request; send them where a terminal
 # would not slow the measure.
-"$tmp/devserver" run --port 18000 --max-instances 32 >/dev/null 2>"$tmp/devserver.log" &
+"$tmp/devserver" run --port 18000 --no-lambda --max-instances 32 >/dev/null 2>"$tmp/devserver.log" &
 dspid=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18000/ >/dev/null && curl -sf http://127.0.0.1:18100/ >/dev/null && break; sleep 0.2; done
 

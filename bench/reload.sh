@@ -13,7 +13,7 @@ for copy in served plain; do
   cp go.mod go.sum config.yaml "$tmp/$copy/"
   cp sample/main.go "$tmp/$copy/sample/"
 done
-"$tmp/devserver" run --port 18200 --project-dir "$tmp/served" >/dev/null 2>"$tmp/devserver.log" &
+"$tmp/devserver" run --port 18200 --no-lambda --project-dir "$tmp/served" >/dev/null 2>"$tmp/devserver.log" &
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18200/ >/dev/null && break; sleep 0.2; done
 (cd "$tmp/plain" && go build -tags lambda.norpc -trimpath -o "$tmp/plain.bin" ./sample) # warm the cache
 

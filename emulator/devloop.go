@@ -51,6 +51,8 @@ func (w *buildErrorWriter) WriteHeader(code int) {
 	if be := w.ex.Summary().BuildError; be != nil {
 		w.swallow = true
 		h := w.Header()
+		// Fronts write AWS's spelling, which Del (canonical keys only) would miss.
+		delete(h, "x-amzn-ErrorType")
 		h.Del("x-amzn-ErrorType")
 		h.Del("Content-Length")
 		h.Set("Content-Type", "text/plain; charset=utf-8")

@@ -1,6 +1,6 @@
 // Package emulator composes `devserver run`: a registry of the functions being served (each
-// built for the host, with a pool of instances), the fronts that reach them (the API Gateway
-// front today), the dev loop around every front (read-your-writes after a save, build errors on
+// built for the host, with a pool of instances), the fronts that reach them (API Gateway and the
+// Lambda Invoke API), the dev loop around every front (read-your-writes after a save, build errors on
 // the responses), and the watch loop that plans and applies reloads when sources or the model
 // change. The route model comes from a Source it is handed (config.yaml or a SAM template).
 package emulator
@@ -24,6 +24,7 @@ import (
 	"github.com/devserver/devserver/emulator/apigateway"
 	"github.com/devserver/devserver/emulator/console"
 	"github.com/devserver/devserver/emulator/invocation"
+	"github.com/devserver/devserver/emulator/invokeapi"
 	"github.com/devserver/devserver/emulator/pool"
 	"github.com/devserver/devserver/project"
 )
@@ -63,8 +64,11 @@ type Config struct {
 	Project *project.Project
 	// Source reads the model again when one of its files changes; nil never reloads the model.
 	Source Source
-	// Addr is host:port to listen on; port 0 picks a free one.
+	// Addr is host:port the API Gateway front listens on; port 0 picks a free one.
 	Addr string
+	// LambdaAddr is host:port the Lambda Invoke API listens on; port 0 picks a free one, ""
+	// serves no Invoke API.
+	LambdaAddr string
 	// CacheDir is where host builds go; "" means CacheDir inside the project.
 	CacheDir string
 	// MaxInstances is the local cap per function (0 = DefaultMaxInstances).
@@ -76,7 +80,7 @@ type Config struct {
 	// Environ is the developer's environment (for AWS credentials and region).
 	Environ []string
 	// Ready is called once the server listens and every function is built.
-	Ready func(addr string)
+	Ready func(Addrs)
 	// Reload rebuilds and swaps functions when their sources or the model change.
 	Reload bool
 	// IgnoreDirs are folders the watcher skips besides the cache (package output folders).
@@ -95,6 +99,31 @@ const (
 	BodyTimeout          = 30 * time.Second
 )
 
+// Addrs are the addresses the fronts listen on, host:port.
+type Addrs struct {
+	// API is the API Gateway front's.
+	API string
+	// Lambda is the Lambda Invoke API's; "" when it is not served.
+	Lambda string
+}
+
+// ListenError is a front that could not listen on its address (a busy port, say).
+type ListenError struct {
+	Addr string
+	// Lambda is true for the Lambda Invoke API, false for the API Gateway front.
+	Lambda bool
+	Err    error
+}
+
+func (e *ListenError) Error() string {
+	if e.Lambda {
+		return fmt.Sprintf("listen on %s for the Lambda Invoke API: %v", e.Addr, e.Err)
+	}
+	return fmt.Sprintf("listen on %s: %v", e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
 // Server is a running emulator.
 type Server struct {
 	cfg    Config
@@ -104,8 +133,11 @@ type Server struct {
 	gate   gate
 	seq    atomic.Int64 // numbers build folders
 	gw     *apigateway.Gateway
+	lambda *invokeapi.API
 	// handler is the API Gateway front inside the dev loop and the access log.
 	handler http.Handler
+	// lambdaHandler is the Invoke API inside the same two wrappers.
+	lambdaHandler http.Handler
 }
 
 // New prepares a server; Run builds and serves.
@@ -128,8 +160,13 @@ func New(cfg Config) *Server {
 	s.reg = newRegistry(cfg.Project, filepath.Join(s.cacheDir(), "build"))
 	s.gw = apigateway.New(apigateway.Config{Invoker: invocation.Recording(s.reg), Log: cfg.Log, AccountID: AccountID}, cfg.Project)
 	s.handler = apigateway.AnswerHTTP11(console.AccessLog(cfg.Log, s.devLoop(s.gw)))
+	s.lambda = invokeapi.New(invokeapi.Config{Invoker: invocation.Recording(s.reg), Model: s.Model, Log: cfg.Log, Region: region, AccountID: AccountID})
+	s.lambdaHandler = console.AccessLog(cfg.Log, s.devLoop(s.lambda))
 	return s
 }
+
+// Model is the route model served now (it changes when the model's files are reloaded).
+func (s *Server) Model() *project.Project { return s.reg.snapshot().proj }
 
 // Invoke runs function through its current pool.
 func (s *Server) Invoke(ctx context.Context, function string, req invocation.Request) (*invocation.Response, error) {
@@ -150,6 +187,10 @@ func (s *Server) FailedBuilds() []string { return s.reg.failedBuilds() }
 // Handler is the API Gateway front with the dev loop and the access log around it, for tests and
 // benchmarks that serve it themselves.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// LambdaHandler is the Lambda Invoke API with the dev loop and the access log around it, for
+// tests that serve it themselves.
+func (s *Server) LambdaHandler() http.Handler { return s.lambdaHandler }
 
 // Build builds every function and makes its pool, for tests and benchmarks that serve Handler
 // themselves. Unlike Run it is strict: a compile error (a *gobuild.Error) fails it.
@@ -175,13 +216,25 @@ func (s *Server) Run(ctx context.Context) error {
 	defer s.Close()
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+		return &ListenError{Addr: s.cfg.Addr, Err: err}
+	}
+	addrs := Addrs{API: ln.Addr().String()}
+	var lambdaLn net.Listener
+	if s.cfg.LambdaAddr != "" {
+		if lambdaLn, err = net.Listen("tcp", s.cfg.LambdaAddr); err != nil {
+			ln.Close()
+			return &ListenError{Addr: s.cfg.LambdaAddr, Lambda: true, Err: err}
+		}
+		addrs.Lambda = lambdaLn.Addr().String()
 	}
 	s.gate.changing() // the first build is a change every request waits for
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	s.serve(gctx, g, apigateway.Listener(ln), s.handler, apigateway.ConnContext)
+	if lambdaLn != nil {
+		s.serve(gctx, g, lambdaLn, s.lambdaHandler, nil)
+	}
 	err = s.apply(ctx, s.cfg.Project, plan{rebuild: s.cfg.Project.Functions}, nil, false)
 	s.gate.begin()
 	s.gate.open()
@@ -198,7 +251,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	if s.cfg.Ready != nil {
-		s.cfg.Ready(ln.Addr().String())
+		s.cfg.Ready(addrs)
 	}
 	return g.Wait()
 }
@@ -232,8 +285,9 @@ func (s *Server) serve(ctx context.Context, g *errgroup.Group, ln net.Listener, 
 }
 
 // Close stops every function instance, those of retired builds included, and deletes this run's
-// builds.
+// builds. Event invocations of the Invoke API stop being waited for first.
 func (s *Server) Close() {
+	s.lambda.Close()
 	s.reg.close()
 	s.term.Flush()
 }

@@ -47,8 +47,9 @@ func (b *syncBuffer) String() string {
 
 type testServer struct {
 	*emulator.Server
-	URL  string
-	Term *syncBuffer
+	// URL is the API Gateway front's, LambdaURL the Invoke API's.
+	URL, LambdaURL string
+	Term           *syncBuffer
 }
 
 // start builds the functions of a config written in the test and serves them.
@@ -77,11 +78,13 @@ func start(t *testing.T, config string, maxInstances int) *testServer {
 	hs.Listener = apigateway.Listener(hs.Listener)
 	hs.Config.ConnContext = apigateway.ConnContext
 	hs.Start()
+	ls := httptest.NewServer(s.LambdaHandler())
 	t.Cleanup(func() {
 		hs.Close()
+		ls.Close()
 		s.Close()
 	})
-	return &testServer{Server: s, URL: hs.URL, Term: term}
+	return &testServer{Server: s, URL: hs.URL, LambdaURL: ls.URL, Term: term}
 }
 
 const faultConfig = `
@@ -328,7 +331,7 @@ func TestSlowClientsOnTheGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	ready := make(chan string, 1)
-	s := emulator.New(emulator.Config{Project: p, Addr: "127.0.0.1:0", Ready: func(addr string) { ready <- addr },
+	s := emulator.New(emulator.Config{Project: p, Addr: "127.0.0.1:0", Ready: func(a emulator.Addrs) { ready <- a.API },
 		HeaderTimeout: 300 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

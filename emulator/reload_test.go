@@ -86,7 +86,7 @@ func serve(t *testing.T, dir string) *reloading {
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Reload:   true,
 		Source:   emulator.SourceFunc(func() (*project.Project, error) { return project.Load(opts) }),
-		Ready:    func(addr string) { ready <- addr },
+		Ready:    func(a emulator.Addrs) { ready <- a.API },
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

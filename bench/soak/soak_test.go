@@ -238,7 +238,7 @@ func run(ctx context.Context, opts options) (*report, error) {
 		Terminal: term,
 		Log:      slog.New(slog.NewTextHandler(term, nil)),
 		Reload:   true,
-		Ready:    func(addr string) { ready <- addr },
+		Ready:    func(a emulator.Addrs) { ready <- a.API },
 	})
 	sctx, stopServer := context.WithCancel(ctx)
 	defer stopServer()

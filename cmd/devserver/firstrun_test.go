@@ -106,7 +106,7 @@ func TestBadSettings(t *testing.T) {
 // stops quietly with status 0 and leaves no process of its session behind.
 func TestInterruptDuringFirstBuild(t *testing.T) {
 	dir := copySample(t)
-	cmd := exec.Command(devserverBin, "run", "--port", "0", "--project-dir", dir)
+	cmd := exec.Command(devserverBin, "run", "--port", "0", "--lambda-port", "0", "--project-dir", dir)
 	cmd.Env = append(os.Environ(), "GOCACHE="+t.TempDir()) // a cold cache: the build takes a while
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	var out testkit.Buffer

@@ -1,9 +1,11 @@
-// Command devserver runs Go Lambda functions behind a local API Gateway (`devserver run`) and
-// packages them for deployment (`devserver package OUT`).
+// Command devserver runs Go Lambda functions behind a local API Gateway and Lambda Invoke API
+// (`devserver run`), invokes one once (`devserver invoke`) and packages them for deployment
+// (`devserver package OUT`).
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -19,6 +21,10 @@ func main() {
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "devserver:", err)
 		stop()
-		os.Exit(1)
+		code := 1
+		if ee := (*exitError)(nil); errors.As(err, &ee) {
+			code = ee.code
+		}
+		os.Exit(code)
 	}
 }

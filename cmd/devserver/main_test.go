@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,15 +64,17 @@ func copySample(t *testing.T) string {
 // running is a devserver run process.
 type running struct {
 	cmd *exec.Cmd
-	url string
+	// url is the API Gateway front's, lambdaURL the Invoke API's.
+	url, lambdaURL string
 	// output has both streams, stderr its own; stdout holds the banner and the route table.
 	output, stderr, stdout *testkit.Buffer
 }
 
-// startRun starts `devserver run` in dir on a free port and waits for the banner.
+// startRun starts `devserver run` in dir on free ports (tests run in parallel: the Invoke API's
+// default 3001 would collide) and waits for the banner lines of both fronts.
 func startRun(t *testing.T, dir string, args ...string) *running {
 	t.Helper()
-	cmd := exec.Command(devserverBin, append([]string{"run", "--port", "0", "--project-dir", dir}, args...)...)
+	cmd := exec.Command(devserverBin, append([]string{"run", "--port", "0", "--lambda-port", "0", "--project-dir", dir}, args...)...)
 	cmd.Env = append(os.Environ(), "DEVSERVER_DEBUG=false")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -90,7 +93,9 @@ func startRun(t *testing.T, dir string, args ...string) *running {
 		cmd.Wait()
 	})
 	banner := regexp.MustCompile(`^Serving on (http://\S+)`)
-	found := make(chan string, 1)
+	lambdaBanner := regexp.MustCompile(`^Lambda Invoke API on (http://\S+)`)
+	found := make(chan [2]string, 1)
+	noLambda := slices.Contains(args, "--no-lambda")
 	var readers sync.WaitGroup
 	for _, stream := range []struct {
 		r   io.Reader
@@ -98,12 +103,20 @@ func startRun(t *testing.T, dir string, args ...string) *running {
 	}{{stderr, r.stderr}, {stdout, r.stdout}} {
 		readers.Go(func() {
 			sc := bufio.NewScanner(stream.r)
+			var urls [2]string // both banner lines come on one stream, in this order
 			for sc.Scan() {
 				line := sc.Text()
 				r.output.WriteString(line + "\n")
 				stream.own.WriteString(line + "\n")
 				if m := banner.FindStringSubmatch(line); m != nil {
-					found <- m[1]
+					urls[0] = m[1]
+					if noLambda {
+						found <- urls
+					}
+				}
+				if m := lambdaBanner.FindStringSubmatch(line); m != nil {
+					urls[1] = m[1]
+					found <- urls
 				}
 			}
 		})
@@ -118,7 +131,10 @@ func startRun(t *testing.T, dir string, args ...string) *running {
 			cmd.Wait()
 			t.Fatalf("devserver run exited before serving:\n%s", r.output.String())
 		}
-		r.url = u
+		r.url, r.lambdaURL = u[0], u[1]
+		if r.url == "" {
+			t.Fatalf("the Invoke API's banner came before the gateway's:\n%s", r.output.String())
+		}
 	case <-time.After(60 * time.Second):
 		t.Fatalf("devserver run did not serve within 60s:\n%s", r.output.String())
 	}

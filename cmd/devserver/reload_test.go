@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -160,8 +161,8 @@ func TestReload(t *testing.T) {
 	}
 }
 
-// TestBrokenFromTheStart checks a function added with a compile error: no good build exists,
-// so its requests get 502 with the compiler output.
+// TestBrokenNewFunction checks a function added with a compile error: no good build exists,
+// so its requests get 502 with the compiler output, through either front.
 func TestBrokenNewFunction(t *testing.T) {
 	dir := copySample(t)
 	r := startRun(t, dir, "--debug")
@@ -179,8 +180,26 @@ func TestBrokenNewFunction(t *testing.T) {
 	if h.Get("X-Devserver-Build-Error") != "Second" {
 		t.Errorf("X-Devserver-Build-Error = %q", h.Get("X-Devserver-Build-Error"))
 	}
+	// The dev loop wraps the Invoke API too: the same 502, and read-your-writes after the fix.
+	invokeSecond := func() (int, string, http.Header) {
+		t.Helper()
+		resp, err := http.Post(r.lambdaURL+"/2015-03-31/functions/Second/invocations", "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	status, body, h = invokeSecond()
+	if status != 502 || !strings.Contains(body, "main.go:3:15: undefined: nope") || h.Get("X-Devserver-Build-Error") != "Second" || h.Get("x-amzn-ErrorType") != "" {
+		t.Errorf("Invoke Second = %d %q (build error header %q, error type %q), want 502 with the compiler output", status, body, h.Get("X-Devserver-Build-Error"), h.Get("x-amzn-ErrorType"))
+	}
 	writeFile(t, filepath.Join(dir, "second", "main.go"), sampleWith("second"))
 	r.saved(t, 2)
+	if status, body, _ := invokeSecond(); status != 200 || !strings.Contains(body, `"body":"second"`) {
+		t.Errorf("after the fix Invoke Second = %d %q, want the fixed function's answer", status, body)
+	}
 	if status, body, _ := getWithHeader(t, r.url+"/second"); status != 200 || body != "second" {
 		t.Errorf("after the fix GET /second = %d %q", status, body)
 	}

@@ -107,13 +107,15 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newRoutesCmd(), newPackageCmd(), newGenerateEventCmd(), newVersionCmd())
-	// An unknown or malformed flag says how the command is used (usage is otherwise silenced, so
-	// that a failure at run time does not bury its error under the help text).
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%w\nusage: %s (see %s --help)", err, c.UseLine(), c.CommandPath())
-	})
+	root.AddCommand(newRunCmd(), newInvokeCmd(), newRoutesCmd(), newPackageCmd(), newGenerateEventCmd(), newVersionCmd())
+	root.SetFlagErrorFunc(flagError)
 	return root
+}
+
+// flagError says how c is used after an unknown or malformed flag (usage is otherwise silenced,
+// so that a failure at run time does not bury its error under the help text).
+func flagError(c *cobra.Command, err error) error {
+	return fmt.Errorf("%w\nusage: %s (see %s --help)", err, c.UseLine(), c.CommandPath())
 }
 
 // projectFlags are the flags every command that reads the config has.

@@ -19,7 +19,7 @@ import (
 func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Serve the functions behind a local API Gateway",
+		Short: "Serve the functions behind a local API Gateway and Lambda Invoke API",
 		Long: `Builds each function of config.yaml for this machine and serves them behind a local API
 Gateway, each function a child process behind its own Lambda Runtime API, rebuilding a function
 when one of its sources changes.
@@ -28,14 +28,20 @@ Routes answer both as /path and under the stage prefix, /STAGE/path, as the clou
 do; the banner prints the short form. Builds go to .devserver/build/ inside the project (ignored
 by git, deleted when run stops). Ctrl-C stops every function instance and exits 0.
 
+The same functions are also served by the Lambda Invoke API on --lambda-port (same host): what
+"aws lambda invoke --endpoint-url" and the AWS SDKs' Lambda clients call (Invoke, with Event and
+DryRun, ListFunctions, GetFunction). --no-lambda turns it off.
+
 Every flag can also be set with an environment variable named DEVSERVER_ and the flag's name in
-upper case with - as _: DEVSERVER_PORT, DEVSERVER_HOST, DEVSERVER_STAGE, DEVSERVER_PROJECT_DIR,
-DEVSERVER_CONFIG, DEVSERVER_MAX_INSTANCES, DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the
-command line wins over its variable.`,
+upper case with - as _: DEVSERVER_PORT, DEVSERVER_LAMBDA_PORT, DEVSERVER_NO_LAMBDA, DEVSERVER_HOST,
+DEVSERVER_STAGE, DEVSERVER_PROJECT_DIR, DEVSERVER_CONFIG, DEVSERVER_MAX_INSTANCES,
+DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its variable.`,
 		Example: `  devserver run                          # serve ./config.yaml on http://127.0.0.1:8000
   devserver run --port 0                 # any free port (printed in the banner)
+  devserver run --lambda-port 0          # the Invoke API on any free port (printed in the banner)
   devserver run --stage prod             # apply the config's "prod" stage
-  DEVSERVER_PORT=9000 devserver run --project-dir ../my-api`,
+  DEVSERVER_PORT=9000 devserver run --project-dir ../my-api
+  aws lambda invoke --endpoint-url http://127.0.0.1:3001 --function-name APIHandler out.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, p, err := loadProject(cmd)
@@ -59,27 +65,43 @@ command line wins over its variable.`,
 			// banner and the route table go to standard output.
 			out := console.NewTerminal(cmd.ErrOrStderr())
 			defer out.Flush() // after Run too: a request cut off at shutdown may log late
-			addr := net.JoinHostPort(s.v.GetString("host"), strconv.Itoa(port))
+			host := s.v.GetString("host")
+			addr := net.JoinHostPort(host, strconv.Itoa(port))
+			lambdaPort, lambdaAddr := 0, ""
+			if !s.v.GetBool("no-lambda") {
+				if lambdaPort, err = s.port("lambda-port"); err != nil {
+					return fmt.Errorf("%w; --no-lambda turns the Invoke API off", err)
+				}
+				lambdaAddr = net.JoinHostPort(host, strconv.Itoa(lambdaPort))
+			}
 			srv := emulator.New(emulator.Config{
 				Project:      p,
 				Addr:         addr,
+				LambdaAddr:   lambdaAddr,
 				MaxInstances: s.v.GetInt("max-instances"),
 				Terminal:     out,
 				Log:          newLogger(out, s.v.GetBool("debug")),
 				Environ:      os.Environ(),
 				Reload:       !s.v.GetBool("no-reload"),
 				Source:       src,
-				Ready: func(addr string) {
+				Ready: func(a emulator.Addrs) {
 					out.Flush() // the build lines first
 					stdout := cmd.OutOrStdout()
-					fmt.Fprintf(stdout, "Serving on http://%s (also under the stage prefix, as in the cloud: http://%s/%s/)\n", addr, addr, p.API.Stage)
+					fmt.Fprintf(stdout, "Serving on http://%s (also under the stage prefix, as in the cloud: http://%s/%s/)\n", a.API, a.API, p.API.Stage)
+					if a.Lambda != "" {
+						fmt.Fprintf(stdout, "Lambda Invoke API on http://%s (aws lambda invoke --endpoint-url http://%s ...)\n", a.Lambda, a.Lambda)
+					}
 					printRoutes(stdout, p)
 				},
 			})
 			err = srv.Run(cmd.Context())
 			switch {
 			case errors.Is(err, syscall.EADDRINUSE):
-				return fmt.Errorf("%w\nanother program (another devserver run?) has port %d on %s: stop it, choose another with --port, or --port 0 for any free port", err, port, s.v.GetString("host"))
+				flag, busy := "--port", port
+				if le := (*emulator.ListenError)(nil); errors.As(err, &le) && le.Lambda {
+					flag, busy = "--lambda-port", lambdaPort
+				}
+				return fmt.Errorf("%w\nanother program (another devserver run?) has port %d on %s: stop it, choose another with %s, or %s 0 for any free port", err, busy, host, flag, flag)
 			case err != nil && cmd.Context().Err() != nil && errors.Is(err, context.Canceled):
 				return nil // Ctrl-C during the first build: the user's choice, not a failure
 			}
@@ -90,7 +112,9 @@ command line wins over its variable.`,
 	templateFlags(cmd)
 	f := cmd.Flags()
 	f.String("host", "127.0.0.1", "address to listen on")
-	f.Int("port", 8000, "port to listen on (0 picks a free one)")
+	f.Int("port", 8000, "port of the API Gateway front (0 picks a free one)")
+	f.Int("lambda-port", 3001, "port of the Lambda Invoke API, on the same host (0 picks a free one)")
+	f.Bool("no-lambda", false, "do not serve the Lambda Invoke API")
 	f.Int("max-instances", emulator.DefaultMaxInstances, "local cap on instances per function; more requests wait")
 	f.Bool("no-reload", false, "do not rebuild when sources or config.yaml change")
 	f.Bool("debug", false, "log more")

@@ -20,6 +20,9 @@ const MaxPayload = 6291556
 
 // Request is one synchronous invocation.
 type Request struct {
+	// RequestID is the id to run under; "" gives a new one. A front that must name the
+	// invocation before it runs (the Invoke API's 202 for an Event) chooses it.
+	RequestID       string
 	Payload         []byte
 	TraceID         string
 	ClientContext   string

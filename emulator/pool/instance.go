@@ -226,7 +226,11 @@ func (inst *instance) wait() {
 func (inst *instance) invoke(ctx context.Context, req invocation.Request) (*invocation.Response, bool, error) {
 	p := inst.p
 	now := time.Now()
-	inv := &call{id: invocation.NewRequestID(), start: now, done: make(chan struct{})}
+	id := req.RequestID
+	if id == "" {
+		id = invocation.NewRequestID()
+	}
+	inv := &call{id: id, start: now, done: make(chan struct{})}
 	traceID := req.TraceID
 	if traceID == "" {
 		traceID = invocation.NewTraceID(now)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,5 +121,31 @@ func TestTimeoutKillsOnlyItsInvocation(t *testing.T) {
 	}
 	if st := p.Stats(); st.Busy != 0 {
 		t.Errorf("%d busy instances after every invocation ended", st.Busy)
+	}
+}
+
+// TestRequestIDChosenByCaller checks that an invocation runs under the id its caller chose (the
+// Invoke API names an Event's id in its 202 before the function runs), and under a new one when
+// none was chosen.
+func TestRequestIDChosenByCaller(t *testing.T) {
+	p := newPool(t, "0", 0, 5)
+	t.Cleanup(p.Close)
+	tests := []struct{ name, id string }{
+		{"chosen", "11111111-2222-4333-8444-555555555555"},
+		{"new", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := p.Invoke(t.Context(), invocation.Request{RequestID: tt.id, Payload: []byte(`{"MS":0}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.id != "" && resp.RequestID != tt.id || resp.RequestID == "" {
+				t.Errorf("RequestID = %q, want %q (or a new one when none was chosen)", resp.RequestID, tt.id)
+			}
+			if !strings.Contains(resp.Log, "START RequestId: "+resp.RequestID+" ") {
+				t.Errorf("log does not run under %s:\n%s", resp.RequestID, resp.Log)
+			}
+		})
 	}
 }
