@@ -142,7 +142,13 @@ func (p *Pool) Function() *project.Function { return p.cfg.Function }
 func (p *Pool) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Stats{Instances: len(p.live), Busy: len(p.live) - len(p.idle), Started: p.started}
+	busy := len(p.live) - len(p.idle)
+	for inst := range p.live {
+		if inst.killed.Load() {
+			busy-- // killed for its timeout: serving nothing while it is reaped
+		}
+	}
+	return Stats{Instances: len(p.live), Busy: busy, Started: p.started}
 }
 
 // Invoke runs one invocation and waits for it. When ctx ends first, Invoke returns ctx.Err()
