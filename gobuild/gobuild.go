@@ -67,17 +67,18 @@ func Env(opts Options) []string {
 	return append(env, "GOFLAGS=")
 }
 
-// Build compiles opts.Package into opts.Output. A compile failure is an *Error.
+// Build compiles opts.Package into opts.Output. A compile failure is an *Error; a cancelled build
+// wraps ctx.Err() and has stopped every process it started.
 func Build(ctx context.Context, opts Options) error {
 	if err := os.MkdirAll(filepath.Dir(opts.Output), 0o755); err != nil {
 		return fmt.Errorf("create build folder: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, "go", Args(opts)...)
+	cmd := exec.Command("go", Args(opts)...)
 	cmd.Dir = opts.Dir
 	cmd.Env = Env(opts)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	if err := run(ctx, cmd); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("build %s: %w", opts.Package, ctx.Err())
 		}
@@ -90,15 +91,18 @@ func Build(ctx context.Context, opts Options) error {
 // folder included, and the module's go.mod folder. These are the folders whose changes can change
 // the function.
 func Deps(ctx context.Context, dir, pkg string) (pkgDirs []string, moduleDir string, err error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-tags", "lambda.norpc", "-deps", "-json=Dir,Standard,Module", pkgArg(pkg))
+	cmd := exec.Command("go", "list", "-tags", "lambda.norpc", "-deps", "-json=Dir,Standard,Module", pkgArg(pkg))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := run(ctx, cmd); err != nil {
+		if ctx.Err() != nil {
+			return nil, "", fmt.Errorf("list dependencies of %s: %w", pkg, err)
+		}
 		return nil, "", fmt.Errorf("list dependencies of %s: %w: %s", pkg, err, strings.TrimSpace(stderr.String()))
 	}
+	out := stdout.Bytes()
 	type module struct {
 		Main bool
 		Dir  string
