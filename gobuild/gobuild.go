@@ -44,11 +44,17 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Args returns the go command's arguments for opts (without "go").
 func Args(opts Options) []string {
+	return append(flags(opts), "-o", opts.Output, pkgArg(opts.Package))
+}
+
+// flags are the go command's arguments for opts up to the output and the packages, so that a
+// build of one package and a build of many compile alike.
+func flags(opts Options) []string {
 	args := []string{"build", "-tags", "lambda.norpc", "-trimpath"}
 	if opts.Lambda {
 		args = append(args, "-buildvcs=false", "-ldflags=-s -w -buildid=")
 	}
-	return append(args, "-o", opts.Output, pkgArg(opts.Package))
+	return args
 }
 
 // Env returns the environment the go command runs with for opts.

@@ -1,8 +1,10 @@
 package gobuild
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -97,6 +99,26 @@ func TestCancelStopsTheWholeBuild(t *testing.T) {
 		{"Build", func(ctx context.Context, dir string) error {
 			return Build(ctx, Options{Dir: dir, Package: "./cmd/fn", Output: filepath.Join(t.TempDir(), "fn")})
 		}},
+		{"BuildAll", func(ctx context.Context, dir string) error {
+			// Two more functions that build without the C compiler, in the same go command.
+			for _, name := range []string{"a", "b"} {
+				if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(dir, name, "main.go"), []byte(goodMain), 0o644); err != nil {
+					return err
+				}
+			}
+			out := t.TempDir()
+			var errs []error
+			for _, r := range BuildAll(ctx, BuildAllOptions{Jobs: jobs(dir, out, "fn", "./cmd/fn", "a", "./a", "b", "./b")}) {
+				if r.Name == "fn" && r.Err == nil {
+					errs = append(errs, errors.New("the function stuck in its C compiler was built"))
+				}
+				errs = append(errs, r.Err) // the others may be built before the cancel: nil
+			}
+			return errors.Join(errs...)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +138,8 @@ func TestCancelStopsTheWholeBuild(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pgid))
+			t.Logf("the C compiler runs in the group of %q", bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
 			if pgid == syscall.Getpgrp() {
 				t.Fatalf("the build runs in the test's own process group %d", pgid)
 			}
