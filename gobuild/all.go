@@ -83,6 +83,9 @@ type Result struct {
 // go command each, one after another, the later ones finding the cache warm. A job that does not come
 // out of a shared go command (it does not compile, or it imports a package that does not) is built
 // again alone, so its *Error holds its own compiler output, as Build would give it.
+//
+// When ctx ends, every go command BuildAll started is stopped, tools included (see Build), and the
+// jobs not yet built fail with an error wrapping ctx.Err().
 func BuildAll(ctx context.Context, opts BuildAllOptions) []Result {
 	b := &batch{
 		jobs:     opts.Jobs,
