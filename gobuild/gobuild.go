@@ -5,10 +5,7 @@ package gobuild
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,47 +88,6 @@ func Build(ctx context.Context, opts Options) error {
 		return &Error{Package: opts.Package, Output: out.String(), Err: err}
 	}
 	return nil
-}
-
-// Deps lists the folders of every package inside the main module that pkg imports, pkg's own
-// folder included, and the module's go.mod folder. These are the folders whose changes can change
-// the function.
-func Deps(ctx context.Context, dir, pkg string) (pkgDirs []string, moduleDir string, err error) {
-	cmd := exec.Command("go", "list", "-tags", "lambda.norpc", "-deps", "-json=Dir,Standard,Module", pkgArg(pkg))
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := run(ctx, cmd); err != nil {
-		if ctx.Err() != nil {
-			return nil, "", fmt.Errorf("list dependencies of %s: %w", pkg, err)
-		}
-		return nil, "", fmt.Errorf("list dependencies of %s: %w: %s", pkg, err, strings.TrimSpace(stderr.String()))
-	}
-	out := stdout.Bytes()
-	type module struct {
-		Main bool
-		Dir  string
-	}
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var p struct {
-			Dir      string
-			Standard bool
-			Module   *module
-		}
-		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, "", fmt.Errorf("list dependencies of %s: %w", pkg, err)
-		}
-		if p.Standard || p.Module == nil || !p.Module.Main {
-			continue
-		}
-		moduleDir = p.Module.Dir
-		pkgDirs = append(pkgDirs, p.Dir)
-	}
-	return pkgDirs, moduleDir, nil
 }
 
 // pkgArg makes a relative folder a package path the go command accepts ("sample" → "./sample").
