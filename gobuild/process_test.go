@@ -49,24 +49,31 @@ func stuckCC(t *testing.T) <-chan int {
 
 const cgoMain = "package main\n\n// int answer(void) { return 42; }\nimport \"C\"\n\nfunc main() { println(C.answer()) }\n"
 
-// procStat returns the state and the process group of pid, from /proc/<pid>/stat.
-func procStat(pid int) (state string, pgid int, err error) {
+// pfExiting is the kernel's PF_EXITING process flag: the process is in exit and runs no more code.
+const pfExiting = 0x4
+
+// procStat returns the state, the process group and the flags of pid, from /proc/<pid>/stat.
+func procStat(pid int) (state string, pgid int, flags uint64, err error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return "", 0, err
+		return "", 0, 0, err
 	}
 	s := string(b)
 	// The command name, in parentheses, may hold spaces: the fields that follow are fixed.
 	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 3 {
-		return "", 0, errors.New("short stat line: " + s)
+	if len(fields) < 7 {
+		return "", 0, 0, errors.New("short stat line: " + s)
 	}
-	pgid, err = strconv.Atoi(fields[2])
-	return fields[0], pgid, err
+	if pgid, err = strconv.Atoi(fields[2]); err != nil {
+		return "", 0, 0, err
+	}
+	flags, err = strconv.ParseUint(fields[6], 10, 64)
+	return fields[0], pgid, flags, err
 }
 
-// groupMembers lists the processes of group pgid that have not exited (zombies left out: they are
-// dead, waiting for a parent to read their status).
+// groupMembers lists the processes of group pgid that can still run. Left out: zombies (dead,
+// waiting for a parent to read their status), and processes already in exit, which have closed
+// their files (so the build saw them go) but whose exit the kernel has not finished.
 func groupMembers(t *testing.T, pgid int) []int {
 	t.Helper()
 	ents, err := os.ReadDir("/proc")
@@ -79,7 +86,8 @@ func groupMembers(t *testing.T, pgid int) []int {
 		if err != nil {
 			continue
 		}
-		if state, g, err := procStat(pid); err == nil && g == pgid && state != "Z" {
+		state, g, flags, err := procStat(pid)
+		if err == nil && g == pgid && state != "Z" && state != "X" && flags&pfExiting == 0 {
 			pids = append(pids, pid)
 		}
 	}
@@ -134,7 +142,7 @@ func TestCancelStopsTheWholeBuild(t *testing.T) {
 			case err := <-done:
 				t.Fatalf("the build ended before it ran the C compiler: %v", err)
 			}
-			_, pgid, err := procStat(pid)
+			_, pgid, _, err := procStat(pid)
 			if err != nil {
 				t.Fatal(err)
 			}
