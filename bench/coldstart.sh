@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cold-start build benchmark: an app of N small aws-lambda-go functions sharing a local package,
 # built on an empty build cache three ways, each with a fresh GOCACHE (the module cache is shared,
-# and the builds run offline): (a) `go build ./...`, the baseline; (b) gobuild.Build for every
+# and the builds run offline): (a) `go build -tags lambda.norpc -trimpath ./...`, the baseline; (b) gobuild.Build for every
 # function at once, as devserver run did; (c) gobuild.BuildAll. Prints, for each, wall and CPU
 # seconds, their ratios to the baseline, and the load average it started under: other work on the
 # machine stretches wall time, not CPU time. Usage: bench/coldstart.sh [functions, default 20]
@@ -83,7 +83,8 @@ measure() {
   labels+=("$label") wall+=("$r") cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')")
 }
 echo "$n functions, $(nproc) cores, $(go version | cut -d' ' -f3)"
-measure "(a) go build ./... (baseline)" go build ./...
+# The baseline takes gobuild's flags, so that it compiles the same packages the same way.
+measure "(a) go build ./... (baseline)" go build -tags lambda.norpc -trimpath ./...
 measure "(c) gobuild.BuildAll" "$tmp/coldstart" -mode all -out "$tmp/out-all" "${pkgs[@]}"
 measure "(b) gobuild.Build per function, in parallel" "$tmp/coldstart" -mode parallel -out "$tmp/out-parallel" "${pkgs[@]}"
 for f in "${pkgs[@]}"; do
