@@ -79,10 +79,11 @@ type Result struct {
 //
 // Jobs that build with the same settings (Dir, GOOS, GOARCH, Lambda) share one go command, so the
 // standard library and the modules they import are compiled once, not once per job: on a cold build
-// cache that is most of the time. Jobs whose main packages would get the same binary name share one
-// go command each, one after another, the later ones finding the cache warm. A job that does not come
-// out of a shared go command (it does not compile, or it imports a package that does not) is built
-// again alone, so its *Error holds its own compiler output, as Build would give it.
+// cache that is most of the time. Main packages that would get the same binary name under
+// `go build -o DIR/` go to separate go commands, run one after another, so the later ones find the
+// cache warm. A job that does not come out of a shared go command (it does not compile, or it
+// imports a package that does not) is built again alone, so its *Error holds its own compiler
+// output, as Build would give it.
 //
 // When ctx ends, every go command BuildAll started is stopped, tools included (see Build), and the
 // jobs not yet built fail with an error wrapping ctx.Err().

@@ -1,5 +1,7 @@
-// Package gobuild runs the go command for devserver: building a function's main package, for the
-// host (run) or for Lambda (package), and listing the local packages a function depends on.
+// Package gobuild runs the go command for devserver: building functions' main packages, for the
+// host (run) or for Lambda (package), one at a time (Build) or many with one shared compile of what
+// they import (BuildAll), and listing the local packages functions depend on (Deps, DepsAll). Each
+// go command runs in a process group of its own, which a cancelled context stops whole.
 package gobuild
 
 import (
