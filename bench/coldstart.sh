@@ -84,7 +84,7 @@ measure() {
 }
 echo "$n functions, $(nproc) cores, $(go version | cut -d' ' -f3)"
 # The baseline takes gobuild's flags, so that it compiles the same packages the same way.
-measure "(a) go build ./... (baseline)" go build -tags lambda.norpc -trimpath ./...
+measure "(a) go build ./... (baseline, same flags)" go build -tags lambda.norpc -trimpath ./...
 measure "(c) gobuild.BuildAll" "$tmp/coldstart" -mode all -out "$tmp/out-all" "${pkgs[@]}"
 measure "(b) gobuild.Build per function, in parallel" "$tmp/coldstart" -mode parallel -out "$tmp/out-parallel" "${pkgs[@]}"
 for f in "${pkgs[@]}"; do
