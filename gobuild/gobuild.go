@@ -1,14 +1,13 @@
-// Package gobuild runs the go command for devserver: building a function's main package, for the
-// host (run) or for Lambda (package), and listing the local packages a function depends on.
+// Package gobuild runs the go command for devserver: building functions' main packages, for the
+// host (run) or for Lambda (package), one at a time (Build) or many with one shared compile of what
+// they import (BuildAll), and listing the local packages functions depend on (Deps, DepsAll). Each
+// go command runs in a process group of its own, which a cancelled context stops whole.
 package gobuild
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,11 +43,17 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Args returns the go command's arguments for opts (without "go").
 func Args(opts Options) []string {
+	return append(flags(opts), "-o", opts.Output, pkgArg(opts.Package))
+}
+
+// flags are the go command's arguments for opts up to the output and the packages, so that a
+// build of one package and a build of many compile alike.
+func flags(opts Options) []string {
 	args := []string{"build", "-tags", "lambda.norpc", "-trimpath"}
 	if opts.Lambda {
 		args = append(args, "-buildvcs=false", "-ldflags=-s -w -buildid=")
 	}
-	return append(args, "-o", opts.Output, pkgArg(opts.Package))
+	return args
 }
 
 // Env returns the environment the go command runs with for opts.
@@ -67,61 +72,24 @@ func Env(opts Options) []string {
 	return append(env, "GOFLAGS=")
 }
 
-// Build compiles opts.Package into opts.Output. A compile failure is an *Error.
+// Build compiles opts.Package into opts.Output. A compile failure is an *Error; a cancelled build
+// wraps ctx.Err() and has stopped every process it started.
 func Build(ctx context.Context, opts Options) error {
 	if err := os.MkdirAll(filepath.Dir(opts.Output), 0o755); err != nil {
 		return fmt.Errorf("create build folder: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, "go", Args(opts)...)
+	cmd := exec.Command("go", Args(opts)...)
 	cmd.Dir = opts.Dir
 	cmd.Env = Env(opts)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	if err := run(ctx, cmd); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("build %s: %w", opts.Package, ctx.Err())
 		}
 		return &Error{Package: opts.Package, Output: out.String(), Err: err}
 	}
 	return nil
-}
-
-// Deps lists the folders of every package inside the main module that pkg imports, pkg's own
-// folder included, and the module's go.mod folder. These are the folders whose changes can change
-// the function.
-func Deps(ctx context.Context, dir, pkg string) (pkgDirs []string, moduleDir string, err error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-tags", "lambda.norpc", "-deps", "-json=Dir,Standard,Module", pkgArg(pkg))
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, "", fmt.Errorf("list dependencies of %s: %w: %s", pkg, err, strings.TrimSpace(stderr.String()))
-	}
-	type module struct {
-		Main bool
-		Dir  string
-	}
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var p struct {
-			Dir      string
-			Standard bool
-			Module   *module
-		}
-		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, "", fmt.Errorf("list dependencies of %s: %w", pkg, err)
-		}
-		if p.Standard || p.Module == nil || !p.Module.Main {
-			continue
-		}
-		moduleDir = p.Module.Dir
-		pkgDirs = append(pkgDirs, p.Dir)
-	}
-	return pkgDirs, moduleDir, nil
 }
 
 // pkgArg makes a relative folder a package path the go command accepts ("sample" → "./sample").

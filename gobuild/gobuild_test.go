@@ -12,11 +12,19 @@ import (
 // module writes a tiny module with a main package importing a local package.
 func module(t *testing.T, main string) string {
 	t.Helper()
-	dir := t.TempDir()
-	files := map[string]string{
-		"go.mod":         "module example.com/m\n\ngo 1.26\n",
+	return writeModule(t, map[string]string{
 		"lib/lib.go":     "package lib\n\nconst Word = \"hi\"\n",
 		"cmd/fn/main.go": main,
+	})
+}
+
+// writeModule writes files into a fresh folder, with a go.mod for module example.com/m unless
+// files has one.
+func writeModule(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, ok := files["go.mod"]; !ok {
+		files["go.mod"] = "module example.com/m\n\ngo 1.26\n"
 	}
 	for name, content := range files {
 		p := filepath.Join(dir, name)

@@ -64,7 +64,7 @@ type Zip struct {
 
 // Package builds and zips every function of p and writes the SAM template into opts.Out.
 // The zips' entries are stamped with SOURCE_DATE_EPOCH when that variable is set, else 1980-01-01.
-// A function that does not compile fails Package with a *gobuild.Error.
+// Functions that do not compile fail Package, each with its *gobuild.Error (errors.As finds the first).
 func Package(ctx context.Context, p *project.Project, opts Options) (Result, error) {
 	if opts.Out == "" {
 		return Result{}, errors.New("package: no output folder given")
@@ -143,10 +143,13 @@ func Package(ctx context.Context, p *project.Project, opts Options) (Result, err
 			s.discard()
 		}
 	}()
+	bins, err := build(ctx, p, tmp, log)
+	if err != nil {
+		return Result{}, err
+	}
 	var res Result
-	// Functions build one after another: go build already uses every core, and the log stays in order.
 	for _, f := range p.Functions {
-		z, s, err := buildZip(ctx, p, f, tmp, opts.Out, zipNames[f.Name], modTime, log)
+		z, s, err := stageZip(f, bins[f.Name], opts.Out, zipNames[f.Name], modTime)
 		if err != nil {
 			return Result{}, fmt.Errorf("package function %s: %w", f.Name, err)
 		}
@@ -185,22 +188,46 @@ func Package(ctx context.Context, p *project.Project, opts Options) (Result, err
 	return res, nil
 }
 
-// buildZip builds one function as tmp/<Function>/bootstrap and stages its zip as out/zipName.
-func buildZip(ctx context.Context, p *project.Project, f *project.Function, tmp, out, zipName string, modTime time.Time, log io.Writer) (Zip, staged, error) {
-	goarch := goArch(f.Architecture)
-	fmt.Fprintf(log, "build %s (%s) for linux/%s\n", f.Name, f.Source, goarch)
-	bin := filepath.Join(tmp, f.Name, "bootstrap")
-	if err := gobuild.Build(ctx, gobuild.Options{
-		Dir: p.Dir,
-		// As written in the config, so that compiler errors name "./sample", not an absolute path.
-		Package: f.Source,
-		Output:  bin,
-		GOOS:    "linux",
-		GOARCH:  goarch,
-		Lambda:  true,
-	}); err != nil {
-		return Zip{}, staged{}, err
+// build builds every function for Lambda as tmp/<Function>/bootstrap and returns the binaries by
+// function. The functions of one architecture share one compile of what they import. Every
+// function that does not compile is in the error, each as a *gobuild.Error.
+func build(ctx context.Context, p *project.Project, tmp string, log io.Writer) (map[string]string, error) {
+	bins := map[string]string{}
+	fns := map[string]*project.Function{}
+	var jobs []gobuild.Job
+	for _, f := range p.Functions {
+		bins[f.Name] = filepath.Join(tmp, f.Name, "bootstrap")
+		fns[f.Name] = f
+		jobs = append(jobs, gobuild.Job{Name: f.Name, Options: gobuild.Options{
+			Dir: p.Dir,
+			// As written in the config, so that compiler errors name "./sample", not an absolute path.
+			Package: f.Source,
+			Output:  bins[f.Name],
+			GOOS:    "linux",
+			GOARCH:  goArch(f.Architecture),
+			Lambda:  true,
+		}})
 	}
+	results := gobuild.BuildAll(ctx, gobuild.BuildAllOptions{Jobs: jobs, Progress: func(name string, ev gobuild.Event) {
+		if ev.Kind == gobuild.Started {
+			f := fns[name]
+			fmt.Fprintf(log, "build %s (%s) for linux/%s\n", f.Name, f.Source, goArch(f.Architecture))
+		}
+	}})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, r := range results {
+		if r.Err != nil {
+			errs = append(errs, fmt.Errorf("package function %s: %w", r.Name, r.Err))
+		}
+	}
+	return bins, errors.Join(errs...)
+}
+
+// stageZip stages the zip of one function's binary as out/zipName.
+func stageZip(f *project.Function, bin, out, zipName string, modTime time.Time) (Zip, staged, error) {
 	h := sha256.New()
 	var n int64
 	s, err := stage(out, zipName, func(w io.Writer) error {
