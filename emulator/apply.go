@@ -34,20 +34,7 @@ func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out 
 		out = &outcome{}
 	}
 	began := time.Now()
-	type built struct {
-		f   *project.Function
-		bin string
-		err error
-	}
-	results := make([]built, len(pl.rebuild))
-	var wg sync.WaitGroup
-	for i, f := range pl.rebuild {
-		wg.Go(func() {
-			bin, err := s.build(ctx, f)
-			results[i] = built{f, bin, err}
-		})
-	}
-	wg.Wait()
+	results := s.buildAll(ctx, next, pl.rebuild)
 	out.buildTime = time.Since(began)
 	discard := func() {
 		for _, r := range results {
@@ -166,22 +153,57 @@ func (s *Server) newPool(f *project.Function, bin string) *pool.Pool {
 	})
 }
 
-// build compiles f into a fresh folder of the cache, so that a running build is never replaced
-// under its instances.
-// A prebuilt function (a bootstrap from a SAM template's zip) is run as it is.
-func (s *Server) build(ctx context.Context, f *project.Function) (string, error) {
-	if f.Prebuilt != "" {
-		s.term.Line("", fmt.Sprintf("using %s's bootstrap from %s as it is", f.Name, cmp.Or(f.PrebuiltFrom, f.Prebuilt)))
-		return f.Prebuilt, nil
+// built is how one function's build came out: the executable to run, or why there is none.
+type built struct {
+	f   *project.Function
+	bin string
+	err error
+}
+
+// buildAll builds fns for the host with one go command where they can share it (the standard
+// library and the modules they import compile once), each into a fresh folder of the cache, so
+// that a running build is never replaced under its instances. A prebuilt function (a bootstrap
+// from a SAM template's zip) is taken as it is. Progress goes to the terminal, a line a step.
+func (s *Server) buildAll(ctx context.Context, p *project.Project, fns []*project.Function) []built {
+	results := make([]built, len(fns))
+	var jobs []gobuild.Job
+	var index []int // jobs[k] builds fns[index[k]]
+	for i, f := range fns {
+		if f.Prebuilt != "" {
+			s.term.Line("", fmt.Sprintf("using %s's bootstrap from %s as it is", f.Name, cmp.Or(f.PrebuiltFrom, f.Prebuilt)))
+			results[i] = built{f: f, bin: f.Prebuilt}
+			continue
+		}
+		out := filepath.Join(s.reg.builds, f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
+		results[i] = built{f: f, bin: out}
+		jobs = append(jobs, gobuild.Job{Name: f.Name, Options: gobuild.Options{Dir: cmp.Or(f.ModuleDir, p.Dir), Package: f.Dir, Output: out}})
+		index = append(index, i)
 	}
-	out := filepath.Join(s.reg.builds, f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
-	began := time.Now()
-	s.term.Line("", fmt.Sprintf("building %s (%s)…", f.Name, f.Source))
-	err := gobuild.Build(ctx, gobuild.Options{Dir: cmp.Or(f.ModuleDir, s.reg.snapshot().proj.Dir), Package: f.Dir, Output: out})
-	if err != nil {
-		os.RemoveAll(filepath.Dir(out))
-		return "", err
+	if len(jobs) == 0 {
+		return results
 	}
-	s.term.Line("", fmt.Sprintf("built %s in %s", f.Name, time.Since(began).Round(time.Millisecond)))
-	return out, nil
+	sources := map[string]string{}
+	for _, f := range fns {
+		sources[f.Name] = f.Source
+	}
+	progress := func(name string, ev gobuild.Event) {
+		switch ev.Kind {
+		case gobuild.Started:
+			s.term.Line("", fmt.Sprintf("building %s (%s)…", name, sources[name]))
+		case gobuild.Built:
+			line := fmt.Sprintf("built %s in %s", name, ev.Elapsed.Round(time.Millisecond))
+			if ev.Together > 1 {
+				line += fmt.Sprintf(" (one go build for %d functions)", ev.Together)
+			}
+			s.term.Line("", line)
+		}
+	}
+	for k, r := range gobuild.BuildAll(ctx, gobuild.BuildAllOptions{Jobs: jobs, Progress: progress}) {
+		i := index[k]
+		if r.Err != nil {
+			os.RemoveAll(filepath.Dir(results[i].bin))
+			results[i] = built{f: fns[i], err: r.Err}
+		}
+	}
+	return results
 }

@@ -199,13 +199,30 @@ func (s *Server) updateDeps(ctx context.Context, fns []*project.Function) {
 	}
 	dir := s.reg.snapshot().proj.Dir
 	found := map[string]listed{}
+	// One go list per module for all its functions, not one per function.
+	byModule := map[string][]*project.Function{}
 	for _, f := range fns {
 		if f.Prebuilt != "" {
 			found[f.Name] = listed{dirs: []string{}} // built from no source here
 			continue
 		}
-		dirs, mod, err := gobuild.Deps(ctx, cmp.Or(f.ModuleDir, dir), f.Dir)
-		found[f.Name] = listed{dirs, mod, err}
+		mod := cmp.Or(f.ModuleDir, dir)
+		byModule[mod] = append(byModule[mod], f)
+	}
+	for mod, group := range byModule {
+		pkgs := make([]string, len(group))
+		for i, f := range group {
+			pkgs[i] = f.Dir
+		}
+		deps, moduleDir, err := gobuild.DepsAll(ctx, mod, pkgs)
+		for i, f := range group {
+			switch {
+			case err != nil:
+				found[f.Name] = listed{err: err}
+			default:
+				found[f.Name] = listed{dirs: deps[i].Dirs, mod: moduleDir, err: deps[i].Err}
+			}
+		}
 	}
 	if ctx.Err() != nil {
 		return // stopping: a killed go command is no news
@@ -221,7 +238,9 @@ func (s *Server) updateDeps(ctx context.Context, fns []*project.Function) {
 			e.deps = l.dirs
 			if l.err != nil {
 				e.deps = nil
-				errs = append(errs, l.err)
+				if !slices.ContainsFunc(errs, func(err error) bool { return err.Error() == l.err.Error() }) {
+					errs = append(errs, l.err) // one go list failing for a module is said once
+				}
 			} else if l.mod != "" {
 				st.moduleDir = l.mod
 			}

@@ -74,9 +74,12 @@ type outputPipe struct {
 	w    *lineWriter
 	done chan struct{} // closed when the reader has seen EOF
 
-	mu   sync.Mutex
-	read int64
-	more *sync.Cond // signalled whenever read grows or the reader ends
+	mu sync.Mutex
+	// taken counts the bytes read out of the pipe, passed those handed to the line writer. A read
+	// takes mu around the (non-blocking) read system call, so that under mu taken plus what the
+	// pipe still holds is exactly what the child has written.
+	taken, passed int64
+	more          *sync.Cond // signalled whenever passed grows or the reader ends
 }
 
 func newOutputPipe(w *lineWriter) (*outputPipe, *os.File, error) {
@@ -91,22 +94,38 @@ func newOutputPipe(w *lineWriter) (*outputPipe, *os.File, error) {
 
 // run copies the pipe into the line writer until every writer end is closed.
 func (p *outputPipe) run() {
-	defer close(p.done)
+	defer func() {
+		p.mu.Lock()
+		close(p.done)
+		p.more.Broadcast()
+		p.mu.Unlock()
+	}()
+	rc, err := p.r.SyscallConn()
+	if err != nil {
+		return
+	}
 	buf := make([]byte, 32<<10)
 	for {
-		n, err := p.r.Read(buf)
+		var n int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			n, rerr = syscall.Read(int(fd), buf)
+			if n > 0 {
+				p.taken += int64(n)
+			}
+			return rerr != syscall.EAGAIN // false: wait until the pipe is readable, then again
+		})
 		if n > 0 {
 			p.w.Write(buf[:n]) //nolint:errcheck // lineWriter never fails.
 			p.mu.Lock()
-			p.read += int64(n)
+			p.passed += int64(n)
 			p.more.Broadcast()
 			p.mu.Unlock()
 		}
-		if err != nil {
-			p.mu.Lock()
-			p.more.Broadcast()
-			p.mu.Unlock()
-			return
+		if err != nil || rerr != nil || n == 0 {
+			return // EOF (every writer gone), or the pipe was closed
 		}
 	}
 }
@@ -117,20 +136,20 @@ const drainWait = 100 * time.Millisecond
 
 // drain waits until everything written to the pipe before the call has been passed on.
 func (p *outputPipe) drain() {
-	var queued int
 	rc, err := p.r.SyscallConn()
 	if err != nil {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var queued int
 	rc.Control(func(fd uintptr) { //nolint:errcheck // a closed pipe has nothing queued.
 		syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&queued))) //nolint:errcheck // 0 queued on failure.
 	})
-	if queued == 0 {
+	target := p.taken + int64(queued)
+	if p.passed >= target {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	target := p.read + int64(queued)
 	expired := false
 	timer := time.AfterFunc(drainWait, func() {
 		p.mu.Lock()
@@ -139,7 +158,7 @@ func (p *outputPipe) drain() {
 		p.mu.Unlock()
 	})
 	defer timer.Stop()
-	for p.read < target && !expired {
+	for p.passed < target && !expired {
 		select {
 		case <-p.done:
 			return
