@@ -189,13 +189,15 @@ func (s *Server) buildAll(ctx context.Context, p *project.Project, fns []*projec
 	progress := func(name string, ev gobuild.Event) {
 		switch ev.Kind {
 		case gobuild.Started:
-			s.term.Line("", fmt.Sprintf("building %s (%s)…", name, sources[name]))
+			s.progress.Start(name, fmt.Sprintf("building %s (%s)…", name, sources[name]))
 		case gobuild.Built:
 			line := fmt.Sprintf("built %s in %s", name, ev.Elapsed.Round(time.Millisecond))
 			if ev.Together > 1 {
 				line += fmt.Sprintf(" (one go build for %d functions)", ev.Together)
 			}
-			s.term.Line("", line)
+			s.progress.Done(name, line)
+		case gobuild.Failed:
+			s.progress.Done(name, "") // the compiler's output follows
 		}
 	}
 	for k, r := range gobuild.BuildAll(ctx, gobuild.BuildAllOptions{Jobs: jobs, Progress: progress}) {

@@ -76,6 +76,9 @@ type Config struct {
 	// Terminal receives the functions' output and their START/END/REPORT lines; nil discards
 	// them. Let Log write to it too, to keep the two in order.
 	Terminal *console.Terminal
+	// Progress shows the builds as they go; nil writes a plain line a step to Terminal. Run
+	// settles it once the first build is over.
+	Progress *console.Progress
 	Log      *slog.Logger
 	// Environ is the developer's environment (for AWS credentials and region).
 	Environ []string
@@ -126,14 +129,15 @@ func (e *ListenError) Unwrap() error { return e.Err }
 
 // Server is a running emulator.
 type Server struct {
-	cfg    Config
-	term   *console.Terminal
-	region string
-	reg    *registry
-	gate   gate
-	seq    atomic.Int64 // numbers build folders
-	gw     *apigateway.Gateway
-	lambda *invokeapi.API
+	cfg      Config
+	term     *console.Terminal
+	progress *console.Progress
+	region   string
+	reg      *registry
+	gate     gate
+	seq      atomic.Int64 // numbers build folders
+	gw       *apigateway.Gateway
+	lambda   *invokeapi.API
 	// handler is the API Gateway front inside the dev loop and the access log.
 	handler http.Handler
 	// lambdaHandler is the Invoke API inside the same two wrappers.
@@ -148,6 +152,9 @@ func New(cfg Config) *Server {
 	if cfg.Terminal == nil {
 		cfg.Terminal = console.NewTerminal(io.Discard)
 	}
+	if cfg.Progress == nil {
+		cfg.Progress = console.NewProgress(cfg.Terminal, nil)
+	}
 	region := "us-east-1"
 	for _, k := range []string{"AWS_DEFAULT_REGION=", "AWS_REGION="} {
 		for _, kv := range cfg.Environ {
@@ -156,7 +163,7 @@ func New(cfg Config) *Server {
 			}
 		}
 	}
-	s := &Server{cfg: cfg, term: cfg.Terminal, region: region}
+	s := &Server{cfg: cfg, term: cfg.Terminal, progress: cfg.Progress, region: region}
 	s.reg = newRegistry(cfg.Project, filepath.Join(s.cacheDir(), "build"))
 	s.gw = apigateway.New(apigateway.Config{Invoker: invocation.Recording(s.reg), Log: cfg.Log, AccountID: AccountID}, cfg.Project)
 	s.handler = apigateway.AnswerHTTP11(console.AccessLog(cfg.Log, s.devLoop(s.gw)))
@@ -236,6 +243,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.serve(gctx, g, lambdaLn, s.lambdaHandler, nil)
 	}
 	err = s.apply(ctx, s.cfg.Project, plan{rebuild: s.cfg.Project.Functions}, nil, false)
+	s.progress.Settle() // requests print from now on: no more live line
 	s.gate.begin()
 	s.gate.open()
 	if err != nil {

@@ -40,6 +40,8 @@ type Options struct {
 	MergeTemplate string
 	// Log receives one line per step (builds, files written, with sizes); nil discards them.
 	Log io.Writer
+	// Progress, when set, is told as each function's build starts and ends, instead of Log.
+	Progress Progress
 }
 
 // Result says what Package wrote.
@@ -60,6 +62,12 @@ type Zip struct {
 	Size         int64
 	// SHA256 is the hex digest of the zip, equal between runs on the same sources and Go release.
 	SHA256 string
+}
+
+// Progress shows the builds as they go (a live line on a terminal).
+type Progress interface {
+	Start(name, what string)
+	Done(name, line string)
 }
 
 // Package builds and zips every function of p and writes the SAM template into opts.Out.
@@ -143,7 +151,7 @@ func Package(ctx context.Context, p *project.Project, opts Options) (Result, err
 			s.discard()
 		}
 	}()
-	bins, err := build(ctx, p, tmp, log)
+	bins, err := build(ctx, p, tmp, log, opts.Progress)
 	if err != nil {
 		return Result{}, err
 	}
@@ -191,7 +199,7 @@ func Package(ctx context.Context, p *project.Project, opts Options) (Result, err
 // build builds every function for Lambda as tmp/<Function>/bootstrap and returns the binaries by
 // function. The functions of one architecture share one compile of what they import. Every
 // function that does not compile is in the error, each as a *gobuild.Error.
-func build(ctx context.Context, p *project.Project, tmp string, log io.Writer) (map[string]string, error) {
+func build(ctx context.Context, p *project.Project, tmp string, log io.Writer, progress Progress) (map[string]string, error) {
 	bins := map[string]string{}
 	fns := map[string]*project.Function{}
 	var jobs []gobuild.Job
@@ -209,9 +217,17 @@ func build(ctx context.Context, p *project.Project, tmp string, log io.Writer) (
 		}})
 	}
 	results := gobuild.BuildAll(ctx, gobuild.BuildAllOptions{Jobs: jobs, Progress: func(name string, ev gobuild.Event) {
-		if ev.Kind == gobuild.Started {
-			f := fns[name]
-			fmt.Fprintf(log, "build %s (%s) for linux/%s\n", f.Name, f.Source, goArch(f.Architecture))
+		f := fns[name]
+		platform := "linux/" + goArch(f.Architecture)
+		switch {
+		case ev.Kind == gobuild.Started && progress != nil:
+			progress.Start(name, fmt.Sprintf("building %s (%s) for %s…", f.Name, f.Source, platform))
+		case ev.Kind == gobuild.Started:
+			fmt.Fprintf(log, "build %s (%s) for %s\n", f.Name, f.Source, platform)
+		case progress != nil && ev.Kind == gobuild.Built:
+			progress.Done(name, fmt.Sprintf("built %s for %s in %s", f.Name, platform, ev.Elapsed.Round(time.Millisecond)))
+		case progress != nil:
+			progress.Done(name, "")
 		}
 	}})
 	if err := ctx.Err(); err != nil {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/devserver/devserver/emulator/console"
 	"github.com/devserver/devserver/packager"
 	"github.com/devserver/devserver/template"
 )
@@ -37,12 +39,21 @@ OUT must be missing, empty, or an earlier output of package: nothing else is eve
 				return err
 			}
 			printWarnings(cmd.ErrOrStderr(), p)
+			// On a terminal, a live line while the functions build.
+			var progress packager.Progress // nil: a plain line per build, in Log
+			if f, ok := cmd.OutOrStdout().(*os.File); ok && console.IsTerminal(f) {
+				term := console.NewTerminal(f)
+				live := console.NewProgress(term, f)
+				defer live.Settle()
+				progress = live
+			}
 			res, err := packager.Package(cmd.Context(), p, packager.Options{
 				Out:           args[0],
 				Arch:          s.v.GetString("arch"),
 				Format:        s.v.GetString("template-format"),
 				MergeTemplate: s.v.GetString("merge-template"),
 				Log:           cmd.OutOrStdout(),
+				Progress:      progress,
 			})
 			if err != nil {
 				return err

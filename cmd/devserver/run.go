@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -64,6 +65,10 @@ DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its v
 			// One terminal for the functions' output and the logs, so that they stay in order; the
 			// banner and the route table go to standard output.
 			out := console.NewTerminal(cmd.ErrOrStderr())
+			var live io.Writer // the first build's live progress line, on a terminal only
+			if f, ok := cmd.ErrOrStderr().(*os.File); ok && console.IsTerminal(f) {
+				live = f
+			}
 			defer out.Flush() // after Run too: a request cut off at shutdown may log late
 			host := s.v.GetString("host")
 			addr := net.JoinHostPort(host, strconv.Itoa(port))
@@ -80,6 +85,7 @@ DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its v
 				LambdaAddr:   lambdaAddr,
 				MaxInstances: s.v.GetInt("max-instances"),
 				Terminal:     out,
+				Progress:     console.NewProgress(out, live),
 				Log:          newLogger(out, s.v.GetBool("debug")),
 				Environ:      os.Environ(),
 				Reload:       !s.v.GetBool("no-reload"),
