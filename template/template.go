@@ -35,10 +35,6 @@ const (
 	// creating a stage literally named "Stage" (aws/serverless-application-model#191), which the
 	// local server would not serve.
 	openAPIVersion = "3.0.1"
-	// httpStage is the HTTP API stage. $default keeps the stage out of invoke URLs and out of the
-	// event's rawPath (a named HTTP API stage prefixes both), so a function sees the same paths
-	// locally and in the cloud; config's api.stage names REST stages only.
-	httpStage = "$default"
 )
 
 // Generate builds the SAM template of p. codeURIs maps each function name to its CodeUri, the zip
@@ -65,10 +61,15 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 			"https://${" + RestAPI + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + p.API.Stage + "/")}
 	case project.KindHTTP:
 		apiID, eventType = HTTPAPI, "HttpApi"
-		t.Resources[HTTPAPI] = &serverless.HttpApi{StageName: cloudformation.String(httpStage)}
-		t.Outputs["HttpAPIId"] = cloudformation.Output{Value: cloudformation.Ref(HTTPAPI)}
-		t.Outputs["EndpointURL"] = cloudformation.Output{Value: cloudformation.Sub(
-			"https://${" + HTTPAPI + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/")}
+		// $default keeps the stage out of invoke URLs and out of the event's rawPath; a named
+		// stage prefixes both, locally as in the cloud.
+		t.Resources[HTTPAPI] = &serverless.HttpApi{StageName: cloudformation.String(p.API.Stage)}
+		t.Outputs["HttpApiId"] = cloudformation.Output{Value: cloudformation.Ref(HTTPAPI)}
+		endpoint := "https://${" + HTTPAPI + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
+		if p.API.Stage != project.DefaultHTTPStage {
+			endpoint += p.API.Stage + "/"
+		}
+		t.Outputs["EndpointURL"] = cloudformation.Output{Value: cloudformation.Sub(endpoint)}
 	default:
 		return nil, fmt.Errorf("generate template: unknown API kind %q", p.API.Kind)
 	}
@@ -131,9 +132,12 @@ func events(p *project.Project, function, apiID, eventType string) map[string]se
 		if eventType == "HttpApi" {
 			ev := &serverless.Function_HttpApiEvent{
 				ApiId:                cloudformation.RefPtr(apiID),
-				Method:               cloudformation.String(method),
-				Path:                 cloudformation.String(r.Path),
-				PayloadFormatVersion: cloudformation.String("2.0"),
+				PayloadFormatVersion: cloudformation.String(cmp.Or(r.PayloadFormat, project.Payload20)),
+			}
+			// The $default route is an HttpApi event without a method or path.
+			if r.Path != project.DefaultRoute {
+				ev.Method = cloudformation.String(method)
+				ev.Path = cloudformation.String(r.Path)
 			}
 			if p.API.TimeoutMS > 0 && p.API.TimeoutMS < project.DefaultHTTPTimeoutMS {
 				ev.TimeoutInMillis = cloudformation.Int(p.API.TimeoutMS)
@@ -155,6 +159,9 @@ func events(p *project.Project, function, apiID, eventType string) map[string]se
 // "ANY /files/{proxy+}" → "AnyFilesProxy", "GET /" → "GetRoot".
 func eventName(r project.Route) string {
 	var b strings.Builder
+	if r.Path == project.DefaultRoute {
+		return "DefaultRoute"
+	}
 	b.WriteString(title(strings.ToLower(r.Method)))
 	segs := project.Segments(r.Path)
 	if len(segs) == 0 {
