@@ -187,6 +187,28 @@ func TestGenerateRejects(t *testing.T) {
 	}
 }
 
+// TestBinaryMediaTypesEscaped checks a REST API's binary media types reach the template with
+// SAM's "~1" for "/" (SAM writes them into the OpenAPI document), and an HTTP API gets none.
+func TestBinaryMediaTypesEscaped(t *testing.T) {
+	fn := []*project.Function{{Name: "Fn", MemoryMB: 128, TimeoutSec: 3}}
+	uris := map[string]string{"Fn": "./deployment.zip"}
+	rest := &project.Project{API: project.API{Kind: project.KindREST, Stage: "api", BinaryMediaTypes: []string{"image/png", "*/*"}}, Functions: fn}
+	doc, err := Generate(rest, uris)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dig(t, doc, "Resources", RestAPI, "Properties", "BinaryMediaTypes"); !reflect.DeepEqual(got, []any{"image~1png", "*~1*"}) {
+		t.Errorf("BinaryMediaTypes = %v, want [image~1png *~1*]", got)
+	}
+	httpAPI := &project.Project{API: project.API{Kind: project.KindHTTP, Stage: project.DefaultHTTPStage}, Functions: fn}
+	if doc, err = Generate(httpAPI, uris); err != nil {
+		t.Fatal(err)
+	}
+	if got := dig(t, doc, "Resources", HTTPAPI, "Properties"); got.(map[string]any)["BinaryMediaTypes"] != nil {
+		t.Errorf("HTTP API properties = %v, want no BinaryMediaTypes", got)
+	}
+}
+
 func TestEnvironmentIsKeptVerbatim(t *testing.T) {
 	// A value that is exactly what goformation would write for an intrinsic must still reach the
 	// function as the text the user wrote.

@@ -118,3 +118,66 @@ routes:
 		}
 	}
 }
+
+// TestRunBinary checks binary bodies both ways on each kind with the real binary: a REST API by
+// its binary media types (request Content-Type; response Accept or Content-Type), an HTTP API by
+// the 2.0 rules (every non-text body base64-encoded, isBase64Encoded always honoured); and that
+// the REST API's types reach the template, escaped as SAM wants them.
+func TestRunBinary(t *testing.T) {
+	t.Run("REST", func(t *testing.T) {
+		dir := app(t, `
+app_name: binary-rest
+api: {kind: rest, binary_media_types: [application/octet-stream]}
+functions:
+  Fault: {source: ./fault}
+routes:
+  - {method: GET, path: "/{action}", function: Fault}
+  - {method: POST, path: "/{action}", function: Fault}
+`, "fault")
+		r := startRun(t, dir)
+		png := "\x89PNG"
+		if status, _, body := request(t, "GET", r.url+"/binary", http.Header{"Accept": {"application/octet-stream"}}, ""); status != 200 || body != png {
+			t.Errorf("GET /binary with a binary Accept = %d %q, want the decoded bytes", status, body)
+		}
+		if status, _, body := request(t, "GET", r.url+"/binary", nil, ""); status != 200 || body != "iVBORw==" {
+			t.Errorf("GET /binary without = %d %q, want the base64 text as is", status, body)
+		}
+		_, _, body := request(t, "POST", r.url+"/echo", http.Header{"Content-Type": {"application/octet-stream"}}, png)
+		if !strings.Contains(body, `"isBase64Encoded":true`) || !strings.Contains(body, `"body":"iVBORw=="`) {
+			t.Errorf("binary request event = %s, want the body base64-encoded", body)
+		}
+		_, _, body = request(t, "POST", r.url+"/echo", http.Header{"Content-Type": {"image/png"}}, "text")
+		if !strings.Contains(body, `"isBase64Encoded":false`) || !strings.Contains(body, `"body":"text"`) {
+			t.Errorf("non-binary type event = %s, want the body as text", body)
+		}
+		sam := readJSONFile(t, filepath.Join(packageLinted(t, dir), "sam.json"))
+		if !strings.Contains(sam, `"BinaryMediaTypes": [`+"\n"+`          "application~1octet-stream"`) {
+			t.Errorf("sam.json lacks BinaryMediaTypes [application~1octet-stream]:\n%s", sam)
+		}
+	})
+	t.Run("HTTP", func(t *testing.T) {
+		dir := app(t, `
+app_name: binary-http
+api: {kind: http}
+functions:
+  V2: {source: ./v2}
+routes:
+  - {method: ANY, path: "/{action}", function: V2}
+`, "v2")
+		r := startRun(t, dir)
+		if status, h, body := request(t, "GET", r.url+"/binary", nil, ""); status != 200 || body != "\x89PNG\r\n\x1a\n" || h.Get("Content-Type") != "image/png" {
+			t.Errorf("GET /binary = %d %q %v, want the decoded PNG header", status, body, h)
+		}
+		for _, tt := range []struct{ contentType, body, want string }{
+			{"image/png", "\x89PNG", `"body":"iVBORw==","isBase64Encoded":true`},
+			{"application/vnd.api+json", `{"a":1}`, `"body":"{\"a\":1}","isBase64Encoded":false`},
+			{"text/plain; charset=utf-8", "hi", `"body":"hi","isBase64Encoded":false`},
+		} {
+			_, _, body := request(t, "POST", r.url+"/echo", http.Header{"Content-Type": {tt.contentType}}, tt.body)
+			if !strings.Contains(body, tt.want) {
+				t.Errorf("%s request event = %s, want %s", tt.contentType, body, tt.want)
+			}
+		}
+		packageLinted(t, dir)
+	})
+}
