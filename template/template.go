@@ -55,6 +55,11 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 			// SAM writes binary media types into the OpenAPI document, where "/" must be "~1".
 			api.BinaryMediaTypes = append(api.BinaryMediaTypes, strings.ReplaceAll(m, "/", "~1"))
 		}
+		api.Cors = restCORS(p.API.CORS)
+		api.Variables = p.API.StageVariables
+		if p.API.DefaultAuthorizer != "" {
+			api.Auth = &serverless.Api_Auth{DefaultAuthorizer: cloudformation.String(p.API.DefaultAuthorizer)}
+		}
 		t.Resources[RestAPI] = api
 		t.Outputs["RestAPIId"] = cloudformation.Output{Value: cloudformation.Ref(RestAPI)}
 		t.Outputs["EndpointURL"] = cloudformation.Output{Value: cloudformation.Sub(
@@ -63,7 +68,11 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 		apiID, eventType = HTTPAPI, "HttpApi"
 		// $default keeps the stage out of invoke URLs and out of the event's rawPath; a named
 		// stage prefixes both, locally as in the cloud.
-		t.Resources[HTTPAPI] = &serverless.HttpApi{StageName: cloudformation.String(p.API.Stage)}
+		api := &serverless.HttpApi{StageName: cloudformation.String(p.API.Stage), StageVariables: p.API.StageVariables}
+		if p.API.DefaultAuthorizer != "" {
+			api.Auth = &serverless.HttpApi_HttpApiAuth{DefaultAuthorizer: cloudformation.String(p.API.DefaultAuthorizer)}
+		}
+		t.Resources[HTTPAPI] = api
 		t.Outputs["HttpApiId"] = cloudformation.Output{Value: cloudformation.Ref(HTTPAPI)}
 		endpoint := "https://${" + HTTPAPI + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
 		if p.API.Stage != project.DefaultHTTPStage {
@@ -94,6 +103,12 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 			fn.ReservedConcurrentExecutions = cloudformation.Int(f.ReservedConcurrency)
 		}
 		fn.Events = events(p, f.Name, apiID, eventType)
+		if f.URL != nil {
+			// SAM makes the AWS::Lambda::Url as <Function>Url, and for AuthType NONE the
+			// permission that lets anyone call it.
+			fn.FunctionUrlConfig = &serverless.Function_FunctionUrlConfig{AuthType: f.URL.Auth}
+			t.Outputs[f.Name+"Url"] = cloudformation.Output{Value: cloudformation.GetAtt(f.Name+"Url", "FunctionUrl")}
+		}
 		t.Resources[f.Name] = fn
 		t.Outputs[f.Name+"Name"] = cloudformation.Output{Value: cloudformation.Ref(f.Name)}
 		t.Outputs[f.Name+"Arn"] = cloudformation.Output{Value: cloudformation.GetAtt(f.Name, "Arn")}
@@ -107,6 +122,7 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 	if p.API.Kind == project.KindREST && p.API.TimeoutMS > 0 && p.API.TimeoutMS < project.DefaultRESTTimeoutMS {
 		apiEventTimeout(doc, p.API.TimeoutMS)
 	}
+	addAPIFeatures(doc, p)
 	return doc, nil
 }
 
@@ -142,12 +158,18 @@ func events(p *project.Project, function, apiID, eventType string) map[string]se
 			if p.API.TimeoutMS > 0 && p.API.TimeoutMS < project.DefaultHTTPTimeoutMS {
 				ev.TimeoutInMillis = cloudformation.Int(p.API.TimeoutMS)
 			}
+			if a := routeAuthorizer(p, r); a != nil {
+				ev.Auth = &serverless.Function_HttpApiFunctionAuth{Authorizer: a}
+			}
 			props.HttpApiEvent = ev
 		} else {
 			props.ApiEvent = &serverless.Function_ApiEvent{
 				RestApiId: cloudformation.RefPtr(apiID),
 				Method:    method,
 				Path:      r.Path,
+			}
+			if a := routeAuthorizer(p, r); a != nil {
+				props.ApiEvent.Auth = &serverless.Function_Auth{Authorizer: a}
 			}
 		}
 		out[name] = serverless.Function_EventSource{Type: eventType, Properties: props}

@@ -34,6 +34,10 @@ var goldenCases = []struct {
 	{name: "three-prod", dir: "testdata", config: "config/three.yaml", stage: "prod", format: FormatJSON},
 	{name: "http", dir: "testdata", config: "config/http.yaml", format: FormatJSON},
 	{name: "http", dir: "testdata", config: "config/http.yaml", format: FormatYAML},
+	{name: "http-features", dir: "testdata", config: "config/http-features.yaml", format: FormatJSON},
+	{name: "http-features", dir: "testdata", config: "config/http-features.yaml", format: FormatYAML},
+	{name: "rest-features", dir: "testdata", config: "config/rest-features.yaml", format: FormatJSON},
+	{name: "rest-features-prod", dir: "testdata", config: "config/rest-features.yaml", stage: "prod", format: FormatJSON},
 	{name: "sample-merged", dir: "..", config: "config.yaml", overlay: "testdata/merge/overlay.yaml", format: FormatJSON},
 }
 

@@ -2,6 +2,7 @@ package apigateway
 
 import (
 	"cmp"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,7 +14,7 @@ import (
 // The two kinds answer CORS differently, and devserver follows each:
 //
 //   - A REST API with SAM's Cors gets an OPTIONS method on every resource, a mock integration
-//     that answers 200 with the configured headers as they are, whatever the Origin (a browser
+//     that answers 200 {} with the configured headers as they are, whatever the Origin (a browser
 //     then refuses an origin the header does not name). Other responses are the function's own:
 //     the gateway adds no CORS header to them.
 //   - An HTTP API (and a function URL) answers every preflight itself, route or not, with 204,
@@ -46,9 +47,11 @@ func answerPreflight(w http.ResponseWriter, r *http.Request, t *table, d door, r
 		if c.AllowCredentials {
 			h.Set("Access-Control-Allow-Credentials", "true")
 		}
+		// SAM's mock answers with its response template's "{}".
 		h.Set("Content-Type", "application/json")
-		h.Set("Content-Length", "0")
+		h.Set("Content-Length", "2")
 		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "{}") //nolint:errcheck // client gone.
 		return true
 	}
 	if r.Header.Get("Origin") == "" || r.Header.Get("Access-Control-Request-Method") == "" {

@@ -49,6 +49,10 @@ func handler(_ context.Context, raw json.RawMessage) (any, error) {
 	case "cors":
 		// CORS headers of its own, which an HTTP API with CORS configured replaces.
 		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Headers: map[string]string{"Access-Control-Allow-Origin": "https://evil.example"}, Body: "cors"}, nil
+	case "exposed":
+		// Two headers, of which the API's CORS exposes one to a browser's script.
+		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Headers: map[string]string{"X-Total": "42", "X-Hidden": "1"},
+			Body: `{"method":"` + req.RequestContext.HTTP.Method + `","cookies":` + strconv.Itoa(len(req.Cookies)) + `}`}, nil
 	case "error":
 		return nil, errors.New("something went wrong")
 	case "panic":
