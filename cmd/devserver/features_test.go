@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devserver/devserver/internal/testkit"
 )
@@ -180,4 +181,100 @@ routes:
 		}
 		packageLinted(t, dir)
 	})
+}
+
+// TestRunAuthorizers checks Lambda authorizers with the real binary: a REST TOKEN authorizer
+// (401, 403, allowed, and its cache: a second request with the same token within the TTL does
+// not invoke it, as its REPORT lines show) and an HTTP API simple authorizer; both packaged into
+// templates that pass cfn-lint.
+func TestRunAuthorizers(t *testing.T) {
+	t.Run("REST", func(t *testing.T) {
+		dir := app(t, `
+app_name: auth-rest
+api:
+  kind: rest
+  authorizers:
+    Token: {function: Authz, ttl: 300}
+  default_authorizer: Token
+functions:
+  Fault: {source: ./fault}
+  Authz: {source: ./authorizer}
+routes:
+  - {method: GET, path: "/{action}", function: Fault}
+`, "fault", "authorizer")
+		r := startRun(t, dir)
+		calls := func() int { return strings.Count(r.output.String(), "[Authz] REPORT RequestId:") }
+		for i, tt := range []struct {
+			header http.Header
+			status int
+			body   string
+			calls  int
+		}{
+			{nil, 401, `{"message":"Unauthorized"}`, 0},
+			{http.Header{"Authorization": {"deny"}}, 403, `{"message":"User is not authorized to access this resource"}`, 1},
+			{http.Header{"Authorization": {"allow"}}, 200, "ok", 2},
+			{http.Header{"Authorization": {"allow"}}, 200, "ok", 2}, // cached: no third call
+		} {
+			status, _, body := request(t, "GET", r.url+"/ok", tt.header, "")
+			if status != tt.status || body != tt.body {
+				t.Errorf("GET /ok %v = %d %s, want %d %s", tt.header, status, body, tt.status, tt.body)
+			}
+			// The access line follows the authorizer's REPORT line in the output; wait for it.
+			r.waitCount(t, "msg=request method=GET path=/ok ", i+1)
+			if got := calls(); got != tt.calls {
+				t.Errorf("authorizer invoked %d times so far, want %d", got, tt.calls)
+			}
+		}
+		sam := readJSONFile(t, filepath.Join(packageLinted(t, dir), "sam.json"))
+		for _, want := range []string{`"DefaultAuthorizer": "Token"`, `"FunctionPayloadType": "TOKEN"`, `"ReauthorizeEvery": 300`} {
+			if !strings.Contains(sam, want) {
+				t.Errorf("sam.json lacks %s", want)
+			}
+		}
+	})
+	t.Run("HTTP", func(t *testing.T) {
+		dir := app(t, `
+app_name: auth-http
+api:
+  kind: http
+  authorizers:
+    Simple: {function: Authz, identity: [header.Authorization]}
+functions:
+  V2: {source: ./v2}
+  Authz: {source: ./authorizer}
+routes:
+  - {method: GET, path: "/{action}", function: V2, authorizer: Simple}
+`, "v2", "authorizer")
+		r := startRun(t, dir)
+		for _, tt := range []struct {
+			token, body string
+			status      int
+		}{{"", `{"message":"Unauthorized"}`, 401}, {"no", `{"message":"Forbidden"}`, 403}, {"yes", `{"hello":"world"}`, 200}} {
+			h := http.Header{}
+			if tt.token != "" {
+				h.Set("Authorization", tt.token)
+			}
+			if status, _, body := request(t, "GET", r.url+"/object", h, ""); status != tt.status || body != tt.body {
+				t.Errorf("token %q: %d %s, want %d %s", tt.token, status, body, tt.status, tt.body)
+			}
+		}
+		sam := readJSONFile(t, filepath.Join(packageLinted(t, dir), "sam.json"))
+		for _, want := range []string{`"EnableSimpleResponses": true`, `"EnableFunctionDefaultPermissions": true`, `"Authorizer": "Simple"`} {
+			if !strings.Contains(sam, want) {
+				t.Errorf("sam.json lacks %s", want)
+			}
+		}
+	})
+}
+
+// waitCount waits until the server's output holds want n times.
+func (r *running) waitCount(t *testing.T, want string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for strings.Count(r.output.String(), want) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("output never showed %q %d times:\n%s", want, n, r.output.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

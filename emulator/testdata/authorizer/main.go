@@ -1,9 +1,10 @@
 // Command authorizer is a test Lambda authorizer for every kind API Gateway calls: REST TOKEN
 // and REQUEST authorizers, and HTTP API authorizers in payload 1.0 and 2.0. The identity decides
-// the answer: "allow" and "deny" give an IAM policy on the method's ARN (or on "*" for
-// "allow-all"), "yes" and "no" a simple response, "error" an error, "unauthorized" the
-// "Unauthorized" error, "bad" an answer of the wrong shape. Each call prints one line, so tests
-// can count calls.
+// the answer: a token starting "allow" gives an IAM policy allowing the method's ARN (or "*"
+// for one starting "allow-all", or the ARN with its last path segment as "?" wildcards for one
+// starting "allow-wild"), "deny" one denying it, "yes" and "no" a simple response, "error" an
+// error, "unauthorized" the "Unauthorized" error, "bad" an answer of the wrong shape, "slow"
+// sleeps past its timeout. Each call prints one line, so tests can count calls.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -57,11 +59,19 @@ func handler(_ context.Context, raw json.RawMessage) (any, error) {
 			Context: map[string]any{"user": token, "level": 3, "admin": false},
 		}
 	}
-	switch token {
-	case "allow":
-		return policy("Allow", arn), nil
-	case "allow-all":
+	switch {
+	case strings.HasPrefix(token, "allow-all"):
 		return policy("Allow", "*"), nil
+	case strings.HasPrefix(token, "allow-wild"):
+		i := strings.LastIndex(arn, "/")
+		return policy("Allow", arn[:i+1]+strings.Repeat("?", len(arn)-i-1)), nil
+	case strings.HasPrefix(token, "allow"):
+		return policy("Allow", arn), nil
+	}
+	switch token {
+	case "slow":
+		time.Sleep(3 * time.Second)
+		return policy("Allow", arn), nil
 	case "deny":
 		return policy("Deny", arn), nil
 	case "yes":
