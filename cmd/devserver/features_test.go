@@ -278,3 +278,35 @@ func (r *running) waitCount(t *testing.T, want string, n int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestRunFunctionURL checks a function URL with the real binary: printed in the banner, served
+// under its prefix with the 2.0 payload beside a REST API whose greedy route cannot shadow it,
+// and packaged as FunctionUrlConfig with a <Function>Url output.
+func TestRunFunctionURL(t *testing.T) {
+	dir := app(t, `
+app_name: url-e2e
+api: {kind: rest}
+functions:
+  V2: {source: ./v2, url: {auth: NONE, cors: {allow_origins: ["*"]}}}
+  Fault: {source: ./fault}
+routes:
+  - {method: ANY, path: "/{proxy+}", function: Fault}
+`, "v2", "fault")
+	r := startRun(t, dir)
+	banner := "Function URL of V2: " + r.url + "/__url/V2/ (auth NONE)"
+	if !strings.Contains(r.output.String(), banner) {
+		t.Errorf("banner lacks %q:\n%s", banner, r.output.String())
+	}
+	if status, h, body := request(t, "GET", r.url+"/__url/V2/x?action=object", http.Header{"Origin": {"https://any.example"}}, ""); status != 200 || body != `{"hello":"world"}` || h.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("function URL = %d %s %v", status, body, h)
+	}
+	if status, _, body := request(t, "GET", r.url+"/ok", nil, ""); status != 200 || body != "ok" {
+		t.Errorf("API route = %d %s", status, body)
+	}
+	sam := readJSONFile(t, filepath.Join(packageLinted(t, dir), "sam.json"))
+	for _, want := range []string{`"FunctionUrlConfig": {`, `"AuthType": "NONE"`, `"V2Url": {`, `"V2Url",` + "\n" + `          "FunctionUrl"`} {
+		if !strings.Contains(sam, want) {
+			t.Errorf("sam.json lacks %s:\n%s", want, sam)
+		}
+	}
+}
