@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -308,5 +309,48 @@ routes:
 		if !strings.Contains(sam, want) {
 			t.Errorf("sam.json lacks %s:\n%s", want, sam)
 		}
+	}
+}
+
+// TestRunStageVariables checks stage variables with the real binary: in the events of a REST API
+// (and an HTTP API), overridden by the named stage applied, and as Variables (StageVariables) on
+// the packaged stage.
+func TestRunStageVariables(t *testing.T) {
+	const config = `
+app_name: stagevars
+api:
+  kind: %s
+  stage_variables: {table: pets, mode: dev}
+functions:
+  Fault: {source: ./fault}
+routes:
+  - {method: GET, path: "/{action}", function: Fault}
+stages:
+  prod:
+    api: {stage: prod, stage_variables: {mode: prod}}
+`
+	dir := app(t, fmt.Sprintf(config, "rest"), "fault")
+	r := startRun(t, dir, "--stage", "prod")
+	_, _, body := request(t, "GET", r.url+"/prod/echo", nil, "")
+	if !strings.Contains(body, `"stageVariables":{"mode":"prod","table":"pets"}`) {
+		t.Errorf("REST event = %s, want the prod stage's variables", body)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	if b, err := exec.Command(devserverBin, "package", out, "--project-dir", dir, "--stage", "prod").CombinedOutput(); err != nil {
+		t.Fatalf("package: %v\n%s", err, b)
+	}
+	sam := readJSONFile(t, filepath.Join(out, "sam.json"))
+	if !strings.Contains(sam, `"Variables": {`+"\n"+`          "mode": "prod",`+"\n"+`          "table": "pets"`) {
+		t.Errorf("sam.json lacks the prod stage's Variables:\n%s", sam)
+	}
+
+	dir = app(t, fmt.Sprintf(config, "http"), "fault")
+	r = startRun(t, dir)
+	_, _, body = request(t, "GET", r.url+"/echo", nil, "")
+	if !strings.Contains(body, `"stageVariables":{"mode":"dev","table":"pets"}`) {
+		t.Errorf("HTTP API event = %s, want the stage variables", body)
+	}
+	if sam := readJSONFile(t, filepath.Join(packageLinted(t, dir), "sam.json")); !strings.Contains(sam, `"StageVariables": {`) {
+		t.Errorf("sam.json lacks StageVariables:\n%s", sam)
 	}
 }
