@@ -337,7 +337,7 @@ func (g *Gateway) authEvent(r *http.Request, t *table, d door, m match, path str
 	if z.Type == project.AuthToken {
 		return events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: identity[0], MethodArn: arn}
 	}
-	if d.kind == project.KindHTTP && z.PayloadFormat == project.Payload20 {
+	if d.kind == project.KindHTTP && z.PayloadFormat != project.Payload10 {
 		ev := g.httpEvent(r, t, d, m, path, nil, rec)
 		return httpAuthEvent20{Version: project.Payload20, Type: "REQUEST", RouteArn: arn, IdentitySource: identity,
 			RouteKey: ev.RouteKey, RawPath: ev.RawPath, RawQueryString: ev.RawQueryString, Cookies: ev.Cookies,

@@ -22,7 +22,7 @@ import (
 //     function set. A disallowed origin gets no CORS header at all.
 
 // answerPreflight answers r if it is a CORS preflight door d answers itself, and says so.
-func answerPreflight(w http.ResponseWriter, r *http.Request, t *table, d door, routed bool) bool {
+func answerPreflight(w http.ResponseWriter, r *http.Request, t *table, d door) bool {
 	c := d.cors
 	if c == nil || r.Method != http.MethodOptions {
 		return false

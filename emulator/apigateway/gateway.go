@@ -207,6 +207,18 @@ type door struct {
 // kindURL is the door of a function URL.
 const kindURL = "url"
 
+// payload20 says whether route r gets payload 2.0 through door d: always on a function URL, on an
+// HTTP API unless the route asks for 1.0 (a model that says nothing gets the kind's default).
+func (d door) payload20(r project.Route) bool {
+	switch d.kind {
+	case kindURL:
+		return true
+	case project.KindHTTP:
+		return r.PayloadFormat != project.Payload10
+	}
+	return false
+}
+
 // serve is the one pipeline every request goes through:
 // route -> CORS -> authorize -> event (1.0 | 2.0) -> invoke -> respond.
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, t *table, d door, rec *record) {
@@ -216,7 +228,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, t *table, d door
 	m, path, routed := g.route(r, t, d)
 
 	// CORS: a preflight the gateway answers itself, and the headers an HTTP API adds to all else.
-	if answerPreflight(w, r, t, d, routed) {
+	if answerPreflight(w, r, t, d) {
 		rec.ex.Routed(front, rec.requestID, "")
 		return
 	}
@@ -252,7 +264,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, t *table, d door
 
 	// event
 	var ev any
-	if m.route.PayloadFormat == project.Payload20 || d.kind == kindURL {
+	v2 := d.payload20(m.route)
+	if v2 {
 		ev = g.httpEvent(r, t, d, m, path, body, rec)
 	} else {
 		ev = g.restEvent(r, t, d, m, path, body, rec)
@@ -288,7 +301,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, t *table, d door
 	// respond
 	var ok bool
 	switch {
-	case m.route.PayloadFormat == project.Payload20 || d.kind == kindURL:
+	case v2:
 		ok = writeHTTPResponse(w, resp.Payload, d.cors != nil)
 	case d.kind == project.KindREST:
 		ok = writeRESTResponse(w, r, resp.Payload, t.proj.API.BinaryMediaTypes, false)
