@@ -7,10 +7,8 @@ import (
 	"testing"
 )
 
-// TestHTTPAPIModel checks what an HTTP API config resolves to: the $default stage and route,
-// payload formats by route, then function, then kind, authorizers by route, then default.
-func TestHTTPAPIModel(t *testing.T) {
-	p, err := parse(t, `
+// httpFeaturesConfig and restFeaturesConfig use every key of their kind (also seeds of FuzzParse).
+const httpFeaturesConfig = `
 api:
   kind: http
   cors:
@@ -34,7 +32,29 @@ routes:
   - {method: GET, path: /b, function: Old, authorizer: NONE}
   - {method: GET, path: /c, function: Old, payload_format: "2.0", authorizer: Policy}
   - {path: $default, function: Api}
-`, "")
+`
+
+const restFeaturesConfig = `
+api:
+  kind: rest
+  cors: {allow_origins: "https://app.example.com"}
+  stage_variables: {table: pets, mode: dev}
+  authorizers:
+    Token: {function: A, validation: "^Bearer [a-z]+$"}
+    Req: {function: A, type: request, identity: [header.X-Key, query.key, stage.mode], ttl: 60}
+functions:
+  A: {source: ./fn}
+routes:
+  - {method: GET, path: /, function: A, authorizer: Token}
+stages:
+  prod:
+    api: {stage: prod, stage_variables: {mode: prod}}
+`
+
+// TestHTTPAPIModel checks what an HTTP API config resolves to: the $default stage and route,
+// payload formats by route, then function, then kind, authorizers by route, then default.
+func TestHTTPAPIModel(t *testing.T) {
+	p, err := parse(t, httpFeaturesConfig, "")
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -80,23 +100,7 @@ routes:
 // TestRESTFeaturesModel checks a REST config: TOKEN authorizers by default, stage variables
 // merged by a named stage.
 func TestRESTFeaturesModel(t *testing.T) {
-	const config = `
-api:
-  kind: rest
-  cors: {allow_origins: "https://app.example.com"}
-  stage_variables: {table: pets, mode: dev}
-  authorizers:
-    Token: {function: A, validation: "^Bearer [a-z]+$"}
-    Req: {function: A, type: request, identity: [header.X-Key, query.key, stage.mode], ttl: 60}
-functions:
-  A: {source: ./fn}
-routes:
-  - {method: GET, path: /, function: A, authorizer: Token}
-stages:
-  prod:
-    api: {stage: prod, stage_variables: {mode: prod}}
-`
-	p, err := parse(t, config, "prod")
+	p, err := parse(t, restFeaturesConfig, "prod")
 	if err != nil {
 		t.Fatal(err)
 	}

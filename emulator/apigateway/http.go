@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -205,7 +207,8 @@ type httpResponse struct {
 // text. With dropCORS (CORS configured on the API) the function's Access-Control-* headers give
 // way to the gateway's.
 func writeHTTPResponse(w http.ResponseWriter, payload []byte, dropCORS bool) bool {
-	payload = bytes.TrimSpace(payload)
+	// JSON's own whitespace only: "0\f" is no JSON, whatever unicode.IsSpace says.
+	payload = bytes.Trim(payload, " \t\r\n")
 	if !json.Valid(payload) {
 		return false
 	}
@@ -249,11 +252,12 @@ func writeHTTPResponse(w http.ResponseWriter, payload []byte, dropCORS bool) boo
 		body = dec
 	}
 	out := w.Header()
-	for k, v := range resp.Headers {
+	// Sorted, so that a name spelled two ways (X-A, x-a) always ends with the same value.
+	for _, k := range slices.Sorted(maps.Keys(resp.Headers)) {
 		if dropCORS && isCORSHeader(k) {
 			continue
 		}
-		out.Set(k, v)
+		out.Set(k, resp.Headers[k])
 	}
 	for _, c := range resp.Cookies {
 		out.Add("Set-Cookie", c)
