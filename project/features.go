@@ -438,6 +438,10 @@ func (d *decoder) resolveRoute(rr rawRoute, r *Route, key string, raw rawConfig,
 			d.problem(rr.method.line, rr.method.col, key+".method", "the $default route takes every method: leave method out, or ANY")
 		}
 	}
+	if rest && p.API.CORS != nil && r.Method == "OPTIONS" {
+		// SAM's Cors puts its own OPTIONS method (the preflight mock) on every path.
+		d.problem(rr.method.line, rr.method.col, key+".method", "a REST API with api.cors answers OPTIONS itself (SAM's preflight mock); drop this route or the cors")
+	}
 	r.PayloadFormat = Payload10
 	if !rest {
 		r.PayloadFormat = Payload20

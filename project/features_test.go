@@ -137,6 +137,7 @@ functions:
 routes:
   - {path: $default, function: F}
   - {method: GET, path: /x, function: F, payload_format: "2.0"}
+  - {method: OPTIONS, path: /x, function: F}
 `, []string{
 			"config.yaml:4:10: api.stage: $default is an HTTP API stage; a REST API's stage needs a name",
 			"config.yaml:5:45: api.cors.allow_origins: a REST API allows one origin (SAM's AllowOrigin); use an HTTP API for several",
@@ -147,6 +148,7 @@ routes:
 			"config.yaml:9:37: functions.F.payload_format: a REST API sends payload 1.0 only",
 			"config.yaml:11:12: routes[0].path: $default is an HTTP API route",
 			"config.yaml:12:58: routes[1].payload_format: a REST API sends payload 1.0 only",
+			"config.yaml:13:14: routes[2].method: a REST API with api.cors answers OPTIONS itself",
 		}},
 		{"HTTP API problems", `
 api:
