@@ -1,6 +1,9 @@
-// Package apigateway is the API Gateway front of the emulator: it routes HTTP requests as API
-// Gateway does, turns them into proxy integration events, invokes the function, and turns its
-// answer (or its failure) into the HTTP response API Gateway would send.
+// Package apigateway is the API Gateway front of the emulator: a REST API (payload 1.0), an HTTP
+// API (payload 2.0, or 1.0 per route) and the functions' Lambda function URLs. Every request goes
+// through one pipeline: it is routed as API Gateway routes, answered by the gateway itself when it
+// is a CORS preflight, authorized by the route's Lambda authorizer, turned into the proxy
+// integration event, handed to the function, and its answer (or its failure) turned into the
+// HTTP response API Gateway would send.
 package apigateway
 
 import (
