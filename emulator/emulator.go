@@ -165,7 +165,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, term: cfg.Terminal, progress: cfg.Progress, region: region}
 	s.reg = newRegistry(cfg.Project, filepath.Join(s.cacheDir(), "build"))
-	s.gw = apigateway.New(apigateway.Config{Invoker: invocation.Recording(s.reg), Log: cfg.Log, AccountID: AccountID}, cfg.Project)
+	s.gw = apigateway.New(apigateway.Config{Invoker: invocation.Recording(s.reg), Log: cfg.Log, AccountID: AccountID, Region: region}, cfg.Project)
 	s.handler = apigateway.AnswerHTTP11(console.AccessLog(cfg.Log, s.devLoop(s.gw)))
 	s.lambda = invokeapi.New(invokeapi.Config{Invoker: invocation.Recording(s.reg), Model: s.Model, Log: cfg.Log, Region: region, AccountID: AccountID})
 	s.lambdaHandler = console.AccessLog(cfg.Log, s.devLoop(s.lambda))

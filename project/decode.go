@@ -3,6 +3,7 @@ package project
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,6 +86,11 @@ type rawAPI struct {
 	kind, stage str
 	timeoutMS   num
 	binary      []string
+	binaryPos   pos
+	cors        *rawCORS
+	stageVars   map[string]string
+	authorizers map[string]*rawAuthorizer
+	defaultAuth str
 }
 
 func (a *rawAPI) merge(o rawAPI) {
@@ -98,7 +104,24 @@ func (a *rawAPI) merge(o rawAPI) {
 		a.timeoutMS = o.timeoutMS
 	}
 	if o.binary != nil {
-		a.binary = o.binary
+		a.binary, a.binaryPos = o.binary, o.binaryPos
+	}
+	if o.cors != nil {
+		a.cors = o.cors
+	}
+	if len(o.stageVars) > 0 {
+		vars := maps.Clone(a.stageVars)
+		if vars == nil {
+			vars = map[string]string{}
+		}
+		maps.Copy(vars, o.stageVars)
+		a.stageVars = vars
+	}
+	if o.authorizers != nil {
+		a.authorizers = o.authorizers
+	}
+	if o.defaultAuth.v != "" {
+		a.defaultAuth = o.defaultAuth
 	}
 }
 
@@ -109,6 +132,8 @@ type rawFunction struct {
 	source, arch              str
 	memory, timeout, reserved num
 	env                       map[string]string
+	payload                   str
+	url                       *rawURL
 }
 
 func (f *rawFunction) merge(o *rawFunction) {
@@ -117,6 +142,12 @@ func (f *rawFunction) merge(o *rawFunction) {
 	}
 	if o.arch.v != "" {
 		f.arch = o.arch
+	}
+	if o.payload.v != "" {
+		f.payload = o.payload
+	}
+	if o.url != nil {
+		f.url = o.url
 	}
 	for _, p := range []struct{ dst, src *num }{{&f.memory, &o.memory}, {&f.timeout, &o.timeout}, {&f.reserved, &o.reserved}} {
 		if p.src.set {
@@ -140,6 +171,7 @@ type rawRoute struct {
 	// bad says the route was not a map, a problem already reported.
 	bad                    bool
 	method, path, function str
+	payload, authorizer    str
 }
 
 type rawStage struct {
@@ -181,14 +213,14 @@ func (d *decoder) config(n *yaml.Node) rawConfig {
 
 func (d *decoder) api(n *yaml.Node, path string) rawAPI {
 	var a rawAPI
-	for k, v := range d.fields(n, path, "kind", "stage", "timeout_ms", "binary_media_types") {
+	for k, v := range d.fields(n, path, "kind", "stage", "timeout_ms", "binary_media_types", "cors", "stage_variables", "authorizers", "default_authorizer") {
 		key := path + "." + k
 		switch k {
 		case "kind":
 			a.kind = d.str(v, key, []string{KindREST, KindHTTP})
 		case "stage":
 			a.stage = d.str(v, key, nil)
-			if a.stage.v != "" && !stageName.MatchString(a.stage.v) {
+			if a.stage.v != "" && a.stage.v != DefaultHTTPStage && !stageName.MatchString(a.stage.v) {
 				d.problem(v.Line, v.Column, key, fmt.Sprintf("%q must be letters, digits, - and _", a.stage.v))
 			}
 		case "timeout_ms":
@@ -196,8 +228,17 @@ func (d *decoder) api(n *yaml.Node, path string) rawAPI {
 			if a.timeoutMS.set && a.timeoutMS.v < 50 {
 				d.problem(v.Line, v.Column, key, "must be 50 or more")
 			}
+		case "cors":
+			a.cors = d.cors(v, key)
+		case "stage_variables":
+			a.stageVars = d.stageVariables(v, key)
+		case "authorizers":
+			a.authorizers = d.authorizers(v, key)
+		case "default_authorizer":
+			a.defaultAuth = d.str(v, key, nil)
 		case "binary_media_types":
 			a.binary = []string{}
+			a.binaryPos = pos{v.Line, v.Column}
 			if v.Kind != yaml.SequenceNode {
 				d.problem(v.Line, v.Column, key, "must be a list of media types")
 				continue
@@ -229,7 +270,7 @@ func (d *decoder) functions(n *yaml.Node, path string, override bool) map[string
 			d.problem(kn.Line, kn.Column, key, "a function name must be letters and digits, starting with a letter (it becomes a CloudFormation logical id)")
 		}
 		f := &rawFunction{pos: pos{kn.Line, kn.Column}, bad: !isMap(v)}
-		for k, fv := range d.fields(v, key, "source", "memory", "timeout", "architecture", "environment", "concurrency") {
+		for k, fv := range d.fields(v, key, "source", "memory", "timeout", "architecture", "environment", "concurrency", "payload_format", "url") {
 			fkey := key + "." + k
 			switch k {
 			case "source":
@@ -244,6 +285,10 @@ func (d *decoder) functions(n *yaml.Node, path string, override bool) map[string
 				f.reserved = d.num(fv, fkey)
 			case "environment":
 				f.env = d.env(fv, fkey)
+			case "payload_format":
+				f.payload = d.str(fv, fkey, []string{Payload10, Payload20})
+			case "url":
+				f.url = d.url(fv, fkey)
 			}
 		}
 		out[name] = f
@@ -285,7 +330,7 @@ func (d *decoder) routes(n *yaml.Node, path string) []rawRoute {
 	for i, e := range n.Content {
 		key := fmt.Sprintf("%s[%d]", path, i)
 		r := rawRoute{pos: pos{e.Line, e.Column}, bad: !isMap(e)}
-		for k, v := range d.fields(e, key, "method", "path", "function") {
+		for k, v := range d.fields(e, key, "method", "path", "function", "payload_format", "authorizer") {
 			switch k {
 			case "method":
 				r.method = d.str(v, key+"."+k, nil)
@@ -293,7 +338,15 @@ func (d *decoder) routes(n *yaml.Node, path string) []rawRoute {
 				r.path = d.str(v, key+"."+k, nil)
 			case "function":
 				r.function = d.str(v, key+"."+k, nil)
+			case "payload_format":
+				r.payload = d.str(v, key+"."+k, []string{Payload10, Payload20})
+			case "authorizer":
+				r.authorizer = d.str(v, key+"."+k, nil)
 			}
+		}
+		if r.path.v == DefaultRoute && r.method.v == "" {
+			// The $default route takes every method; it needs none written.
+			r.method = str{pos: r.pos, v: "ANY"}
 		}
 		out = append(out, r)
 	}

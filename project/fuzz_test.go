@@ -31,6 +31,8 @@ func FuzzParse(f *testing.F) {
 			"functions:\n  Orders: {source: ./fn, memory: 256, timeout: 10, architecture: arm64, concurrency: 5, environment: {A: b}}\n" +
 			"  Users: {source: fn}\nroutes:\n  - {method: get, path: \"/orders/{id}/\", function: Orders}\n" +
 			"  - {method: ANY, path: \"/users/{proxy+}\", function: Users}\n",
+		httpFeaturesConfig,
+		restFeaturesConfig,
 		"functions:\n  A: [\n",
 		"app_name: x\n  api: {}\n",
 		"app_name: \"x\napi: {}\n",
@@ -97,8 +99,14 @@ func checkModel(t *testing.T, p *Project, dir string) {
 			t.Errorf("routes[%d] = %s goes to %q, not a function of the model", i, r.Key(), r.Function)
 		}
 		clean := strings.HasPrefix(r.Path, "/") && (r.Path == "/" || !strings.HasSuffix(r.Path, "/") && !strings.Contains(r.Path, "//"))
-		if !clean {
+		if !clean && (r.Path != DefaultRoute || p.API.Kind != KindHTTP) {
 			t.Errorf("routes[%d] path %q is not clean", i, r.Path)
+		}
+		if r.Authorizer != "" && p.API.Authorizer(r.Authorizer) == nil {
+			t.Errorf("routes[%d] is guarded by %q, not an authorizer of the model", i, r.Authorizer)
+		}
+		if r.PayloadFormat != Payload10 && (r.PayloadFormat != Payload20 || p.API.Kind != KindHTTP) {
+			t.Errorf("routes[%d] of a %s API gets payload %q", i, p.API.Kind, r.PayloadFormat)
 		}
 	}
 }

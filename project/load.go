@@ -164,8 +164,10 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 		if rf.reserved.set && f.ReservedConcurrency < 1 {
 			d.problem(rf.reserved.line, rf.reserved.col, key+".concurrency", "must be 1 or more (leave it out for unreserved)")
 		}
+		d.resolveFunction(rf, f, p.API.Kind)
 		p.Functions = append(p.Functions, f)
 	}
+	d.resolveAPI(raw, p)
 	if len(p.Functions) == 0 && !raw.functionsBad {
 		d.problem(raw.functionsAt.line, raw.functionsAt.col, "functions", "no functions defined")
 	}
@@ -214,6 +216,7 @@ func Parse(data []byte, name, dir, file, stage string) (*Project, error) {
 			}
 			seen[shape] = i
 		}
+		d.resolveRoute(rr, &r, key, raw, p)
 		p.Routes = append(p.Routes, r)
 	}
 	if len(raw.routes) == 0 {
@@ -257,6 +260,9 @@ func checkMainPackage(dir, name string) string {
 
 // checkPath says what is wrong with an API Gateway resource path, or "".
 func checkPath(p string) string {
+	if p == DefaultRoute {
+		return "" // the kind decides whether it may be used
+	}
 	if !strings.HasPrefix(p, "/") {
 		return fmt.Sprintf("%q must start with /", p)
 	}

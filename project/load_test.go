@@ -111,7 +111,7 @@ functions:
 routes: []
 colour: blue
 `, []string{
-			"config.yaml:3:21: functions.A.memroy: unknown key (want one of source, memory, timeout, architecture, environment, concurrency)",
+			"config.yaml:3:21: functions.A.memroy: unknown key (want one of source, memory, timeout, architecture, environment, concurrency, payload_format, url)",
 			"config.yaml:5:1: colour: unknown key (want one of app_name, api, functions, routes, stages)",
 		}},
 		{"every route problem at once", `
@@ -365,6 +365,7 @@ func TestLogicalIDCollisions(t *testing.T) {
 		{"HTTP API on a REST config", "  HttpAPI: {source: ./fn}\n", "config.yaml:3:3: functions.HttpAPI: name collides with the logical id of the API in the packaged SAM template"},
 		{"another function's role", "  Pets: {source: ./fn}\n  PetsRole: {source: ./fn}\n", "config.yaml:4:3: functions.PetsRole: name collides with the logical id of the role SAM creates for Pets in the packaged SAM template"},
 		{"a role of no function", "  PetsRole: {source: ./fn}\n", ""},
+		{"another function's URL", "  Pets: {source: ./fn}\n  PetsUrl: {source: ./fn}\n", "config.yaml:4:3: functions.PetsUrl: name collides with the logical id of the function URL SAM creates for Pets in the packaged SAM template"},
 		{"like the API but not it", "  RestAPIs: {source: ./fn}\n", ""},
 	}
 	for _, tt := range tests {

@@ -21,6 +21,9 @@ func LogicalIDOwner(name string, isFunction func(string) bool) string {
 		return "the API"
 	case strings.HasSuffix(name, "Role") && isFunction(strings.TrimSuffix(name, "Role")):
 		return "the role SAM creates for " + strings.TrimSuffix(name, "Role")
+	case strings.HasSuffix(name, "Url") && isFunction(strings.TrimSuffix(name, "Url")):
+		// Refused whether or not that function has a URL, so that giving it one cannot clash.
+		return "the function URL SAM creates for " + strings.TrimSuffix(name, "Url")
 	}
 	return ""
 }

@@ -60,6 +60,14 @@ type API struct {
 	TimeoutMS int
 	// BinaryMediaTypes are the media types REST treats as binary (e.g. "image/png", "*/*").
 	BinaryMediaTypes []string
+	// CORS is the API's cross-origin configuration; nil when the config sets none.
+	CORS *CORS
+	// StageVariables are the stage's variables, as events carry them in stageVariables.
+	StageVariables map[string]string
+	// Authorizers are the Lambda authorizers, sorted by name.
+	Authorizers []*Authorizer
+	// DefaultAuthorizer names the authorizer of every route that names none; "" for none.
+	DefaultAuthorizer string
 }
 
 // Function is one Lambda function.
@@ -89,6 +97,8 @@ type Function struct {
 	// PrebuiltFrom is the zip or folder Prebuilt was taken from, absolute: the file to watch for
 	// a newer package.
 	PrebuiltFrom string
+	// URL is the function's Lambda function URL; nil when it has none.
+	URL *FunctionURL
 }
 
 // Route sends one method and path to a function.
@@ -98,10 +108,22 @@ type Route struct {
 	// Path is an API Gateway resource path: "/", "/pets/{id}", "/files/{proxy+}".
 	Path     string
 	Function string
+	// PayloadFormat is the event format the function gets: Payload10 or Payload20 (HTTP APIs
+	// only; a REST API always sends Payload10). It is resolved at load: the route's, else the
+	// function's, else the API kind's.
+	PayloadFormat string
+	// Authorizer names the authorizer that guards the route, resolved at load: the route's, else
+	// the API's default; "" when the route is open.
+	Authorizer string
 }
 
-// Key is the HTTP API route key, "GET /pets/{id}".
-func (r Route) Key() string { return r.Method + " " + r.Path }
+// Key is the HTTP API route key, "GET /pets/{id}", or "$default" for the default route.
+func (r Route) Key() string {
+	if r.Path == DefaultRoute {
+		return DefaultRoute
+	}
+	return r.Method + " " + r.Path
+}
 
 // Function returns the function named name, or nil.
 func (p *Project) Function(name string) *Function {

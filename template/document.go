@@ -163,7 +163,8 @@ func decodeIntrinsics(v any, key string) any {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, e := range v {
-			if key == "Environment" && k == "Variables" {
+			// Environment and stage variables are the user's strings, never intrinsics.
+			if key == "Environment" && k == "Variables" || key == "Properties" && (k == "Variables" || k == "StageVariables") {
 				out[k] = e
 				continue
 			}

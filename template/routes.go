@@ -258,10 +258,9 @@ func (rd *routesReader) apiEvent(fn, typ string, props map[string]any, p string)
 	if raw := props["TimeoutInMillis"]; raw != nil {
 		timeout, _ = rd.num(raw, pathKey(pp, "TimeoutInMillis"))
 	}
+	var payload string
 	if raw := props["PayloadFormatVersion"]; raw != nil && kind == project.KindHTTP {
-		if v, ok := rd.str(raw, pathKey(pp, "PayloadFormatVersion")); ok && v != "2.0" {
-			rd.warn(pathKey(pp, "PayloadFormatVersion"), "payload format %s is not emulated: the function gets 2.0 events", v)
-		}
+		payload = rd.payloadFormat(raw, pathKey(pp, "PayloadFormatVersion"))
 	}
 	if raw := props["Auth"]; raw != nil {
 		rd.auth(raw, pathKey(pp, "Auth"))
@@ -269,7 +268,7 @@ func (rd *routesReader) apiEvent(fn, typ string, props map[string]any, p string)
 	_, hasPath := props["Path"]
 	_, hasMethod := props["Method"]
 	if kind == project.KindHTTP && !hasPath && !hasMethod {
-		rd.addDefault(apiID, fn, p, timeout)
+		rd.addDefault(apiID, fn, p, timeout, payload)
 		return
 	}
 	path, okPath := rd.str(props["Path"], pathKey(pp, "Path"))
@@ -284,10 +283,10 @@ func (rd *routesReader) apiEvent(fn, typ string, props map[string]any, p string)
 		return
 	}
 	if kind == project.KindHTTP && path == "$default" {
-		rd.addDefault(apiID, fn, p, timeout)
+		rd.addDefault(apiID, fn, p, timeout, payload)
 		return
 	}
-	rd.addRoute(route{Route: project.Route{Method: method, Path: path, Function: fn}, api: apiID, kind: kind,
+	rd.addRoute(route{Route: project.Route{Method: method, Path: path, Function: fn, PayloadFormat: payload}, api: apiID, kind: kind,
 		path: p, pathAt: pathKey(pp, "Path"), methodAt: pathKey(pp, "Method"), timeout: timeout})
 }
 
@@ -323,13 +322,23 @@ func refName(v any) (string, bool) {
 }
 
 // addDefault adds an HTTP API's $default route, which catches every request no other route
-// takes. The model has no such route, so it becomes ANY / and ANY /{proxy+}, which every more
-// specific route still beats.
-func (rd *routesReader) addDefault(apiID, fn, p string, timeout int) {
-	rd.warn(p, "the $default route is served as ANY / and ANY /{proxy+}")
-	for _, path := range []string{"/", "/{proxy+}"} {
-		rd.addRoute(route{Route: project.Route{Method: "ANY", Path: path, Function: fn}, api: apiID, kind: project.KindHTTP, path: p, timeout: timeout})
+// takes, whatever its method.
+func (rd *routesReader) addDefault(apiID, fn, p string, timeout int, payload string) {
+	rd.addRoute(route{Route: project.Route{Method: "ANY", Path: project.DefaultRoute, Function: fn, PayloadFormat: payload},
+		api: apiID, kind: project.KindHTTP, path: p, timeout: timeout})
+}
+
+// payloadFormat reads an HTTP API integration's payload format version: 1.0 or 2.0.
+func (rd *routesReader) payloadFormat(raw any, p string) string {
+	v, ok := rd.str(raw, p)
+	if !ok {
+		return ""
 	}
+	if v != project.Payload10 && v != project.Payload20 {
+		rd.warn(p, "payload format %s is not emulated: the function gets 2.0 events", v)
+		return ""
+	}
+	return v
 }
 
 // addRoute checks a route's method and path and keeps it.
@@ -351,6 +360,13 @@ func (rd *routesReader) addRoute(rt route) {
 		return
 	}
 	rt.Method, rt.Path = m, project.CleanPath(rt.Path)
+	if rt.PayloadFormat == "" {
+		// The kind's own: SAM's default PayloadFormatVersion of an HttpApi event is 2.0.
+		rt.PayloadFormat = project.Payload10
+		if rt.kind == project.KindHTTP {
+			rt.PayloadFormat = project.Payload20
+		}
+	}
 	rd.routes = append(rd.routes, rt)
 }
 
@@ -453,16 +469,15 @@ func (rd *routesReader) operation(a *api, path, method string, op map[string]any
 	if raw := integ["timeoutInMillis"]; raw != nil {
 		timeout, _ = rd.num(raw, pathKey(ip, "timeoutInMillis"))
 	}
+	var payload string
 	if raw := integ["payloadFormatVersion"]; raw != nil && a.kind == project.KindHTTP {
-		if v, ok := rd.str(raw, pathKey(ip, "payloadFormatVersion")); ok && v != "2.0" {
-			rd.warn(pathKey(ip, "payloadFormatVersion"), "payload format %s is not emulated: the function gets 2.0 events", v)
-		}
+		payload = rd.payloadFormat(raw, pathKey(ip, "payloadFormatVersion"))
 	}
 	if a.kind == project.KindHTTP && (path == "/$default" || path == "$default") {
-		rd.addDefault(a.id, fns[0], at, timeout)
+		rd.addDefault(a.id, fns[0], at, timeout, payload)
 		return
 	}
-	rd.addRoute(route{Route: project.Route{Method: method, Path: path, Function: fns[0]}, api: a.id, kind: a.kind,
+	rd.addRoute(route{Route: project.Route{Method: method, Path: path, Function: fns[0], PayloadFormat: payload}, api: a.id, kind: a.kind,
 		path: at, pathAt: pathKey(pathKey(a.bodyPath, "paths"), path), pathIsKey: true, timeout: timeout})
 }
 

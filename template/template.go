@@ -35,10 +35,6 @@ const (
 	// creating a stage literally named "Stage" (aws/serverless-application-model#191), which the
 	// local server would not serve.
 	openAPIVersion = "3.0.1"
-	// httpStage is the HTTP API stage. $default keeps the stage out of invoke URLs and out of the
-	// event's rawPath (a named HTTP API stage prefixes both), so a function sees the same paths
-	// locally and in the cloud; config's api.stage names REST stages only.
-	httpStage = "$default"
 )
 
 // Generate builds the SAM template of p. codeURIs maps each function name to its CodeUri, the zip
@@ -59,16 +55,30 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 			// SAM writes binary media types into the OpenAPI document, where "/" must be "~1".
 			api.BinaryMediaTypes = append(api.BinaryMediaTypes, strings.ReplaceAll(m, "/", "~1"))
 		}
+		api.Cors = restCORS(p.API.CORS)
+		api.Variables = p.API.StageVariables
+		if p.API.DefaultAuthorizer != "" {
+			api.Auth = &serverless.Api_Auth{DefaultAuthorizer: cloudformation.String(p.API.DefaultAuthorizer)}
+		}
 		t.Resources[RestAPI] = api
 		t.Outputs["RestAPIId"] = cloudformation.Output{Value: cloudformation.Ref(RestAPI)}
 		t.Outputs["EndpointURL"] = cloudformation.Output{Value: cloudformation.Sub(
 			"https://${" + RestAPI + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + p.API.Stage + "/")}
 	case project.KindHTTP:
 		apiID, eventType = HTTPAPI, "HttpApi"
-		t.Resources[HTTPAPI] = &serverless.HttpApi{StageName: cloudformation.String(httpStage)}
-		t.Outputs["HttpAPIId"] = cloudformation.Output{Value: cloudformation.Ref(HTTPAPI)}
-		t.Outputs["EndpointURL"] = cloudformation.Output{Value: cloudformation.Sub(
-			"https://${" + HTTPAPI + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/")}
+		// $default keeps the stage out of invoke URLs and out of the event's rawPath; a named
+		// stage prefixes both, locally as in the cloud.
+		api := &serverless.HttpApi{StageName: cloudformation.String(p.API.Stage), StageVariables: p.API.StageVariables}
+		if p.API.DefaultAuthorizer != "" {
+			api.Auth = &serverless.HttpApi_HttpApiAuth{DefaultAuthorizer: cloudformation.String(p.API.DefaultAuthorizer)}
+		}
+		t.Resources[HTTPAPI] = api
+		t.Outputs["HttpApiId"] = cloudformation.Output{Value: cloudformation.Ref(HTTPAPI)}
+		endpoint := "https://${" + HTTPAPI + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
+		if p.API.Stage != project.DefaultHTTPStage {
+			endpoint += p.API.Stage + "/"
+		}
+		t.Outputs["EndpointURL"] = cloudformation.Output{Value: cloudformation.Sub(endpoint)}
 	default:
 		return nil, fmt.Errorf("generate template: unknown API kind %q", p.API.Kind)
 	}
@@ -93,6 +103,12 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 			fn.ReservedConcurrentExecutions = cloudformation.Int(f.ReservedConcurrency)
 		}
 		fn.Events = events(p, f.Name, apiID, eventType)
+		if f.URL != nil {
+			// SAM makes the AWS::Lambda::Url as <Function>Url, and for AuthType NONE the
+			// permission that lets anyone call it.
+			fn.FunctionUrlConfig = &serverless.Function_FunctionUrlConfig{AuthType: f.URL.Auth}
+			t.Outputs[f.Name+"Url"] = cloudformation.Output{Value: cloudformation.GetAtt(f.Name+"Url", "FunctionUrl")}
+		}
 		t.Resources[f.Name] = fn
 		t.Outputs[f.Name+"Name"] = cloudformation.Output{Value: cloudformation.Ref(f.Name)}
 		t.Outputs[f.Name+"Arn"] = cloudformation.Output{Value: cloudformation.GetAtt(f.Name, "Arn")}
@@ -106,6 +122,7 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 	if p.API.Kind == project.KindREST && p.API.TimeoutMS > 0 && p.API.TimeoutMS < project.DefaultRESTTimeoutMS {
 		apiEventTimeout(doc, p.API.TimeoutMS)
 	}
+	addAPIFeatures(doc, p)
 	return doc, nil
 }
 
@@ -131,12 +148,18 @@ func events(p *project.Project, function, apiID, eventType string) map[string]se
 		if eventType == "HttpApi" {
 			ev := &serverless.Function_HttpApiEvent{
 				ApiId:                cloudformation.RefPtr(apiID),
-				Method:               cloudformation.String(method),
-				Path:                 cloudformation.String(r.Path),
-				PayloadFormatVersion: cloudformation.String("2.0"),
+				PayloadFormatVersion: cloudformation.String(cmp.Or(r.PayloadFormat, project.Payload20)),
+			}
+			// The $default route is an HttpApi event without a method or path.
+			if r.Path != project.DefaultRoute {
+				ev.Method = cloudformation.String(method)
+				ev.Path = cloudformation.String(r.Path)
 			}
 			if p.API.TimeoutMS > 0 && p.API.TimeoutMS < project.DefaultHTTPTimeoutMS {
 				ev.TimeoutInMillis = cloudformation.Int(p.API.TimeoutMS)
+			}
+			if a := routeAuthorizer(p, r); a != nil {
+				ev.Auth = &serverless.Function_HttpApiFunctionAuth{Authorizer: a}
 			}
 			props.HttpApiEvent = ev
 		} else {
@@ -144,6 +167,9 @@ func events(p *project.Project, function, apiID, eventType string) map[string]se
 				RestApiId: cloudformation.RefPtr(apiID),
 				Method:    method,
 				Path:      r.Path,
+			}
+			if a := routeAuthorizer(p, r); a != nil {
+				props.ApiEvent.Auth = &serverless.Function_Auth{Authorizer: a}
 			}
 		}
 		out[name] = serverless.Function_EventSource{Type: eventType, Properties: props}
@@ -155,6 +181,9 @@ func events(p *project.Project, function, apiID, eventType string) map[string]se
 // "ANY /files/{proxy+}" → "AnyFilesProxy", "GET /" → "GetRoot".
 func eventName(r project.Route) string {
 	var b strings.Builder
+	if r.Path == project.DefaultRoute {
+		return "DefaultRoute"
+	}
 	b.WriteString(title(strings.ToLower(r.Method)))
 	segs := project.Segments(r.Path)
 	if len(segs) == 0 {

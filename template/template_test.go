@@ -34,6 +34,10 @@ var goldenCases = []struct {
 	{name: "three-prod", dir: "testdata", config: "config/three.yaml", stage: "prod", format: FormatJSON},
 	{name: "http", dir: "testdata", config: "config/http.yaml", format: FormatJSON},
 	{name: "http", dir: "testdata", config: "config/http.yaml", format: FormatYAML},
+	{name: "http-features", dir: "testdata", config: "config/http-features.yaml", format: FormatJSON},
+	{name: "http-features", dir: "testdata", config: "config/http-features.yaml", format: FormatYAML},
+	{name: "rest-features", dir: "testdata", config: "config/rest-features.yaml", format: FormatJSON},
+	{name: "rest-features-prod", dir: "testdata", config: "config/rest-features.yaml", stage: "prod", format: FormatJSON},
 	{name: "sample-merged", dir: "..", config: "config.yaml", overlay: "testdata/merge/overlay.yaml", format: FormatJSON},
 }
 
@@ -184,6 +188,28 @@ func TestGenerateRejects(t *testing.T) {
 				t.Fatalf("Generate error = %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestBinaryMediaTypesEscaped checks a REST API's binary media types reach the template with
+// SAM's "~1" for "/" (SAM writes them into the OpenAPI document), and an HTTP API gets none.
+func TestBinaryMediaTypesEscaped(t *testing.T) {
+	fn := []*project.Function{{Name: "Fn", MemoryMB: 128, TimeoutSec: 3}}
+	uris := map[string]string{"Fn": "./deployment.zip"}
+	rest := &project.Project{API: project.API{Kind: project.KindREST, Stage: "api", BinaryMediaTypes: []string{"image/png", "*/*"}}, Functions: fn}
+	doc, err := Generate(rest, uris)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dig(t, doc, "Resources", RestAPI, "Properties", "BinaryMediaTypes"); !reflect.DeepEqual(got, []any{"image~1png", "*~1*"}) {
+		t.Errorf("BinaryMediaTypes = %v, want [image~1png *~1*]", got)
+	}
+	httpAPI := &project.Project{API: project.API{Kind: project.KindHTTP, Stage: project.DefaultHTTPStage}, Functions: fn}
+	if doc, err = Generate(httpAPI, uris); err != nil {
+		t.Fatal(err)
+	}
+	if got := dig(t, doc, "Resources", HTTPAPI, "Properties"); got.(map[string]any)["BinaryMediaTypes"] != nil {
+		t.Errorf("HTTP API properties = %v, want no BinaryMediaTypes", got)
 	}
 }
 

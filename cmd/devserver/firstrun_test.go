@@ -157,9 +157,9 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
-// TestConfigWarningsAndKindPosition: a config with no routes is served, with a positioned warning;
-// an API kind run cannot serve is refused at its position in the file.
-func TestConfigWarningsAndKindPosition(t *testing.T) {
+// TestConfigWarningsAndKinds: a config with no routes is served, with a positioned warning; the
+// sample served as an HTTP API (on its named stage, api) says so in its banner.
+func TestConfigWarningsAndKinds(t *testing.T) {
 	dir := copySample(t)
 	cfg := filepath.Join(dir, "config.yaml")
 	orig, err := os.ReadFile(cfg)
@@ -173,8 +173,11 @@ func TestConfigWarningsAndKindPosition(t *testing.T) {
 		t.Errorf("run of a config without routes gave no positioned warning:\n%s", r.output.String())
 	}
 	writeFile(t, cfg, strings.Replace(string(orig), "kind: rest", "kind: http", 1))
-	out, err := exec.Command(devserverBin, "run", "--port", "0", "--project-dir", dir).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "config.yaml:4:9: api.kind:") {
-		t.Errorf("run of api.kind http = %v, want a refusal at config.yaml:4:9:\n%s", err, out)
+	r = startRun(t, dir)
+	if !strings.Contains(r.stdout.String(), "(HTTP API, payload 2.0; also under the stage prefix, as in the cloud: "+r.url+"/api/)") {
+		t.Errorf("banner of api.kind http:\n%s", r.stdout.String())
+	}
+	if status, body := httpGet(t, r.url+"/"); status != 200 || body != `{"hello":"world"}` {
+		t.Errorf("GET / on the HTTP API = %d %s", status, body)
 	}
 }

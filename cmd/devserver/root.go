@@ -156,7 +156,14 @@ func printRoutes(w io.Writer, p *project.Project) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "METHOD\tPATH\tFUNCTION")
 	for _, r := range p.Routes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Method, r.Path, r.Function)
+		fn := r.Function
+		if r.PayloadFormat == project.Payload10 && p.API.Kind == project.KindHTTP {
+			fn += " (payload 1.0)"
+		}
+		if r.Authorizer != "" {
+			fn += " (authorizer " + r.Authorizer + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Method, r.Path, fn)
 	}
 	tw.Flush()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/devserver/devserver/emulator"
+	"github.com/devserver/devserver/emulator/apigateway"
 	"github.com/devserver/devserver/emulator/console"
 	"github.com/devserver/devserver/project"
 )
@@ -48,10 +49,6 @@ DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its v
 			s, p, err := loadProject(cmd)
 			if err != nil {
 				return err
-			}
-			if p.API.Kind != project.KindREST {
-				return &project.ConfigError{Problems: []project.Problem{{Position: p.API.KindPos, Key: "api.kind",
-					Msg: fmt.Sprintf("%q is not served by run yet; use rest", p.API.Kind)}}}
 			}
 			printWarnings(cmd.ErrOrStderr(), p)
 			src, err := s.source()
@@ -92,12 +89,7 @@ DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its v
 				Source:       src,
 				Ready: func(a emulator.Addrs) {
 					out.Flush() // the build lines first
-					stdout := cmd.OutOrStdout()
-					fmt.Fprintf(stdout, "Serving on http://%s (also under the stage prefix, as in the cloud: http://%s/%s/)\n", a.API, a.API, p.API.Stage)
-					if a.Lambda != "" {
-						fmt.Fprintf(stdout, "Lambda Invoke API on http://%s (aws lambda invoke --endpoint-url http://%s ...)\n", a.Lambda, a.Lambda)
-					}
-					printRoutes(stdout, p)
+					printBanner(cmd.OutOrStdout(), a, p)
 				},
 			})
 			err = srv.Run(cmd.Context())
@@ -125,4 +117,29 @@ DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its v
 	f.Bool("no-reload", false, "do not rebuild when sources or config.yaml change")
 	f.Bool("debug", false, "log more")
 	return cmd
+}
+
+// printBanner says where the API, the Lambda Invoke API and the function URLs answer, then the
+// route table. The URLs printed are the short forms; a REST API (or a named HTTP API stage) also
+// answers under its stage prefix, as in the cloud.
+func printBanner(w io.Writer, a emulator.Addrs, p *project.Project) {
+	addr := a.API
+	if p.API.Stage == project.DefaultHTTPStage {
+		fmt.Fprintf(w, "Serving on http://%s (HTTP API, payload 2.0, stage $default)\n", addr)
+	} else {
+		kind := "REST API, payload 1.0"
+		if p.API.Kind == project.KindHTTP {
+			kind = "HTTP API, payload 2.0"
+		}
+		fmt.Fprintf(w, "Serving on http://%s (%s; also under the stage prefix, as in the cloud: http://%s/%s/)\n", addr, kind, addr, p.API.Stage)
+	}
+	if a.Lambda != "" {
+		fmt.Fprintf(w, "Lambda Invoke API on http://%s (aws lambda invoke --endpoint-url http://%s ...)\n", a.Lambda, a.Lambda)
+	}
+	for _, f := range p.Functions {
+		if f.URL != nil {
+			fmt.Fprintf(w, "Function URL of %s: http://%s%s%s/ (auth %s)\n", f.Name, addr, apigateway.URLPrefix, f.Name, f.URL.Auth)
+		}
+	}
+	printRoutes(w, p)
 }

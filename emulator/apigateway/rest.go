@@ -2,10 +2,8 @@ package apigateway
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"maps"
 	"mime"
@@ -19,23 +17,34 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/devserver/devserver/emulator/invocation"
+	"github.com/devserver/devserver/project"
 )
 
 // restEvent is the payload 1.0 event. It embeds the aws-lambda-go type and overrides the two
 // fields whose JSON differs on API Gateway: body is null without a body, and isBase64Encoded is
 // always present.
 type restEvent struct {
+	// Version is "1.0" on an HTTP API, which says so; a REST API's event has no version.
+	Version string `json:"version,omitempty"`
 	events.APIGatewayProxyRequest
 	Body            *string `json:"body"`
 	IsBase64Encoded bool    `json:"isBase64Encoded"`
 }
 
-func (g *Gateway) restHeaders(w http.ResponseWriter, rec *record) {
+// stampHeaders sets the headers every answer of door d carries, the gateway's own included.
+func stampHeaders(w http.ResponseWriter, d door, rec *record) {
 	h := w.Header()
-	h["x-amzn-RequestId"] = []string{rec.requestID}
-	h["x-amz-apigw-id"] = []string{extendedID(rec.requestID)}
-	h["X-Amzn-Trace-Id"] = []string{rec.traceID}
+	switch d.kind {
+	case project.KindREST:
+		h["x-amzn-RequestId"] = []string{rec.requestID}
+		h["x-amz-apigw-id"] = []string{extendedID(rec.requestID)}
+		h["X-Amzn-Trace-Id"] = []string{rec.traceID}
+	case project.KindHTTP:
+		h["Apigw-Requestid"] = []string{httpRequestID(rec.requestID)}
+	case kindURL:
+		h["X-Amzn-Requestid"] = []string{rec.requestID}
+		h["X-Amzn-Trace-Id"] = []string{rec.traceID}
+	}
 }
 
 // traceRoot is the X-Ray root id API Gateway gives the request.
@@ -49,76 +58,6 @@ func extendedID(requestID string) string {
 	return s[:15] + "="
 }
 
-func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request, t *table, rec *record, start time.Time) {
-	stage := t.proj.API.Stage
-	escaped := r.URL.EscapedPath()
-	// Cloud URLs carry the stage (/api/pets); locally /pets works too. The stage form is tried
-	// first, so that a URL copied from the cloud means the same thing here.
-	path := escaped
-	m, ok := match{}, false
-	if rest, cut := strings.CutPrefix(escaped, "/"+stage); cut && (rest == "" || rest[0] == '/') {
-		if rest == "" {
-			rest = "/"
-		}
-		if m, ok = t.router.lookup(r.Method, rest); ok {
-			path = rest
-		}
-	}
-	if !ok {
-		m, ok = t.router.lookup(r.Method, escaped)
-	}
-	if !ok {
-		rec.ex.Routed(front, rec.requestID, "")
-		errorBody(w, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
-		return
-	}
-	rec.ex.Routed(front, rec.requestID, m.route.Key())
-	names := spelling(r) // before the body is read: it needs the request head's bytes
-	if r.ContentLength > MaxRequestBody {
-		errorBody(w, http.StatusRequestEntityTooLarge, "", "Request Entity Too Large")
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody+1))
-	if err != nil {
-		errorBody(w, http.StatusBadRequest, "", "Bad Request")
-		return
-	}
-	if len(body) > MaxRequestBody {
-		errorBody(w, http.StatusRequestEntityTooLarge, "", "Request Entity Too Large")
-		return
-	}
-	ev := g.restEvent(r, t, m, path, body, names, rec, start)
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		errorBody(w, http.StatusInternalServerError, "", "Internal server error")
-		return
-	}
-	resp, timedOut, err := g.invoke(r, m.route.Function, invocation.Request{Payload: payload, TraceID: rec.traceID + ";Sampled=0"}, time.Duration(t.proj.API.TimeoutMS)*time.Millisecond)
-	if timedOut {
-		errorBody(w, http.StatusGatewayTimeout, "", "Endpoint request timed out")
-		return
-	}
-	switch {
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		return // the client went away: nobody to answer
-	case err != nil:
-		// Throttled, too large, or the function is gone: API Gateway's "invoke rejected" answer.
-		// (A function with no good build is the dev loop's to answer.)
-		if !errors.As(err, new(*invocation.BuildError)) {
-			g.cfg.Log.Warn("invoke failed", "function", m.route.Function, "err", err)
-		}
-		errorBody(w, http.StatusInternalServerError, "", "Internal server error")
-		return
-	case resp.FunctionError != "":
-		errorBody(w, http.StatusBadGateway, "", "Internal server error")
-		return
-	}
-	if !writeRESTResponse(w, r, resp.Payload, t.proj.API.BinaryMediaTypes) {
-		g.cfg.Log.Warn("malformed Lambda proxy response", "function", m.route.Function, "response", truncate(resp.Payload, 200))
-		errorBody(w, http.StatusBadGateway, "", "Internal server error")
-	}
-}
-
 func truncate(b []byte, n int) string {
 	if len(b) > n {
 		return string(b[:n]) + "…"
@@ -126,12 +65,13 @@ func truncate(b []byte, n int) string {
 	return string(b)
 }
 
-// restEvent builds the payload 1.0 event. names holds the header names as the client spelled them.
-func (g *Gateway) restEvent(r *http.Request, t *table, m match, path string, body []byte, names map[string]string, rec *record, now time.Time) *restEvent {
+// restEvent builds the payload 1.0 event, of a REST API or (with version "1.0") of an HTTP API,
+// header names as the client spelled them.
+func (g *Gateway) restEvent(r *http.Request, t *table, d door, m match, path string, body []byte, rec *record) *restEvent {
 	p := t.proj
-	requestID, traceID := rec.requestID, rec.traceID
+	requestID, traceID, now := rec.requestID, rec.traceID, rec.start
 	spelled := func(k string) string {
-		if s, ok := names[k]; ok {
+		if s, ok := rec.names[k]; ok {
 			return s
 		}
 		return k
@@ -170,6 +110,9 @@ func (g *Gateway) restEvent(r *http.Request, t *table, m match, path string, bod
 	var params map[string]string
 	if len(m.params) > 0 {
 		params = m.params
+		if d.kind == project.KindHTTP {
+			params = decodedParams(m.params)
+		}
 	}
 	ev := &restEvent{APIGatewayProxyRequest: events.APIGatewayProxyRequest{
 		Resource:                        m.route.Path,
@@ -180,6 +123,7 @@ func (g *Gateway) restEvent(r *http.Request, t *table, m match, path string, bod
 		QueryStringParameters:           query,
 		MultiValueQueryStringParameters: multiQuery,
 		PathParameters:                  params,
+		StageVariables:                  p.API.StageVariables,
 		RequestContext: events.APIGatewayProxyRequestContext{
 			AccountID:         g.cfg.AccountID,
 			ResourceID:        resourceID(m.route.Path),
@@ -201,9 +145,25 @@ func (g *Gateway) restEvent(r *http.Request, t *table, m match, path string, bod
 	if path == "/" {
 		ev.RequestContext.Path = "/" + p.API.Stage + "/"
 	}
+	if rec.auth != nil {
+		ev.RequestContext.Authorizer = rec.auth.restContext()
+	}
+	binary := matchesMedia(r.Header.Get("Content-Type"), p.API.BinaryMediaTypes)
+	if d.kind == project.KindHTTP {
+		// An HTTP API's 1.0 event: versioned, its own request id, the HTTP API's base64 rule.
+		ev.Version = project.Payload10
+		ev.RequestContext.RequestID = httpRequestID(requestID)
+		ev.RequestContext.ExtendedRequestID = httpRequestID(requestID)
+		ev.RequestContext.Path = stagedPath(d.stage, path)
+		ev.Path = stagedPath(d.stage, path)
+		if rec.auth != nil {
+			ev.RequestContext.Authorizer = rec.auth.httpContext10()
+		}
+		binary = !isText(r.Header.Get("Content-Type"))
+	}
 	if len(body) > 0 {
 		s := string(body)
-		if matchesMedia(r.Header.Get("Content-Type"), p.API.BinaryMediaTypes) {
+		if binary {
 			s = base64.StdEncoding.EncodeToString(body)
 			ev.IsBase64Encoded = true
 		}
@@ -258,7 +218,9 @@ func restHeaderValue(raw json.RawMessage) (string, bool) {
 }
 
 // writeRESTResponse writes the function's answer, or reports false if it is malformed.
-func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, binaryTypes []string) bool {
+// With dropCORS (an HTTP API with CORS configured) the function's Access-Control-* headers give
+// way to the gateway's.
+func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, binaryTypes []string, dropCORS bool) bool {
 	payload = bytes.TrimSpace(payload)
 	if len(payload) == 0 || payload[0] != '{' {
 		return false
@@ -328,6 +290,9 @@ func writeRESTResponse(w http.ResponseWriter, r *http.Request, payload []byte, b
 	}
 	out := w.Header()
 	for k, vs := range h {
+		if dropCORS && isCORSHeader(k) {
+			continue
+		}
 		out[k] = append(out[k], vs...)
 	}
 	out.Set("Content-Length", strconv.Itoa(len(body)))

@@ -36,7 +36,7 @@ func FuzzWriteRESTResponse(f *testing.F) {
 			w := httptest.NewRecorder()
 			r := httptest.NewRequest("GET", "/", nil)
 			r.Header.Set("Accept", accept)
-			return w, writeRESTResponse(w, r, payload, []string{"image/png", "text/*"})
+			return w, writeRESTResponse(w, r, payload, []string{"image/png", "text/*"}, false)
 		}
 		w, ok := write()
 		// Go randomizes map order on every range: a few more runs show whether it reaches the answer.

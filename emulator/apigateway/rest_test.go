@@ -66,14 +66,14 @@ func TestWriteRESTResponse(t *testing.T) {
 			if tt.accept != "" {
 				r.Header.Set("Accept", tt.accept)
 			}
-			ok := writeRESTResponse(w, r, []byte(tt.payload), tt.binary)
+			ok := writeRESTResponse(w, r, []byte(tt.payload), tt.binary, false)
 			if ok != tt.ok {
 				t.Fatalf("ok = %v, want %v", ok, tt.ok)
 			}
 			// Go's map order changes from one range to the next; the response must not.
 			for range 20 {
 				again := httptest.NewRecorder()
-				writeRESTResponse(again, r, []byte(tt.payload), tt.binary)
+				writeRESTResponse(again, r, []byte(tt.payload), tt.binary, false)
 				if !reflect.DeepEqual(again.Header(), w.Header()) {
 					t.Fatalf("headers %v, then %v", w.Header(), again.Header())
 				}

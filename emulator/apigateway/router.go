@@ -17,6 +17,8 @@ import (
 type router struct {
 	mux    *mux.Router
 	routes []project.Route
+	// fallback is the index of the HTTP API's $default route, -1 without one.
+	fallback int
 }
 
 // match is a matched route with its path parameters as they appeared in the URL (not decoded).
@@ -34,15 +36,20 @@ func newRouter(routes []project.Route) *router {
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return precedence(routes[a], routes[b]) })
 	m := mux.NewRouter().UseEncodedPath()
+	fallback := -1
 	for _, i := range order {
 		r := routes[i]
+		if r.Path == project.DefaultRoute {
+			fallback = i
+			continue
+		}
 		methods := []string{r.Method}
 		if r.Method == "ANY" {
 			methods = project.AnyMethods
 		}
 		m.Path(muxTemplate(r.Path)).Methods(methods...).Name(strconv.Itoa(i))
 	}
-	return &router{mux: m, routes: routes}
+	return &router{mux: m, routes: routes, fallback: fallback}
 }
 
 func precedence(a, b project.Route) int {
@@ -97,6 +104,10 @@ func (rt *router) lookup(method, escapedPath string) (match, bool) {
 	req := &http.Request{Method: method, URL: u}
 	var m mux.RouteMatch
 	if !rt.mux.Match(req, &m) || m.MatchErr != nil || m.Route == nil {
+		// An HTTP API sends what no route takes to its $default route, whatever the method.
+		if rt.fallback >= 0 {
+			return match{route: rt.routes[rt.fallback]}, true
+		}
 		return match{}, false
 	}
 	i, err := strconv.Atoi(m.Route.GetName())
@@ -113,4 +124,34 @@ func (rt *router) lookup(method, escapedPath string) (match, bool) {
 		}
 	}
 	return match{route: r, params: params}, true
+}
+
+// resource finds the route a path would reach by any method, the one API Gateway's resource
+// tree would pick: the most specific of those that match. It answers what a REST API's CORS
+// OPTIONS method needs: whether the path is a resource, and which methods it has.
+func (rt *router) resource(escapedPath string) (project.Route, []string, bool) {
+	var best project.Route
+	found := false
+	for _, m := range project.AnyMethods {
+		if mt, ok := rt.lookup(m, escapedPath); ok && (!found || precedence(mt.route, best) < 0) {
+			best, found = mt.route, true
+		}
+	}
+	if !found {
+		return best, nil, false
+	}
+	var methods []string
+	for _, r := range rt.routes {
+		if r.Path != best.Path {
+			continue
+		}
+		if r.Method == "ANY" {
+			methods = append(methods, project.AnyMethods...)
+		} else {
+			methods = append(methods, r.Method)
+		}
+	}
+	methods = append(methods, "OPTIONS")
+	slices.Sort(methods)
+	return best, slices.Compact(methods), true
 }

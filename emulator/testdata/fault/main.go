@@ -78,6 +78,10 @@ func handler(ctx context.Context, raw json.RawMessage) (any, error) {
 			MultiValueHeaders: map[string][]string{"X-One": {"a"}, "X-Two": {"b", "c"}},
 			Body:              "multi",
 		}, nil
+	case "cors":
+		// The CORS headers a REST API leaves to the function (SAM's Cors answers only the preflight).
+		return events.APIGatewayProxyResponse{StatusCode: 200, Headers: map[string]string{
+			"Access-Control-Allow-Origin": os.Getenv("CORS_ORIGIN"), "Access-Control-Allow-Credentials": "true"}, Body: "cors"}, nil
 	case "binary":
 		return events.APIGatewayProxyResponse{StatusCode: 200, Headers: map[string]string{"Content-Type": "image/png"}, Body: "iVBORw==", IsBase64Encoded: true}, nil
 	case "env":
