@@ -84,6 +84,8 @@ type report struct {
 	Disturbances map[string]int
 	// Leaks lists what the server left behind after shutdown.
 	Leaks []string
+	// Warnings are devserver's own warnings during the soak (why an invoke failed), at most 20.
+	Warnings []string
 	// RSS in MB: before the load (after start), right after it, and after a GC.
 	RSSBefore, RSSAfter, RSSSettled int
 	Goroutines, FDs                 [2]int // before start, after shutdown
@@ -114,6 +116,9 @@ func (r *report) String() string {
 		b.WriteString("leaks: none\n")
 	} else {
 		fmt.Fprintf(&b, "leaks: %s\n", strings.Join(r.Leaks, "; "))
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintf(&b, "devserver warned:\n  %s\n", strings.Join(r.Warnings, "\n  "))
 	}
 	if len(r.Unexpected) == 0 {
 		b.WriteString("unexpected answers: none\n")
@@ -230,13 +235,14 @@ func run(ctx context.Context, opts options) (*report, error) {
 		return nil, err
 	}
 	term := console.NewTerminal(io.Discard) // the functions print a lot; the report says what matters
+	var warnings testkit.Buffer                // but what devserver warns about goes in the report
 	ready := make(chan string, 1)
 	srv := emulator.New(emulator.Config{
 		Project:  p,
 		Source:   emulator.SourceFunc(func() (*project.Project, error) { return project.Load(load) }),
 		Addr:     "127.0.0.1:0",
 		Terminal: term,
-		Log:      slog.New(slog.NewTextHandler(term, nil)),
+		Log:      slog.New(slog.NewTextHandler(&warnings, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Reload:   true,
 		Ready:    func(a emulator.Addrs) { ready <- a.API },
 	})
@@ -315,6 +321,11 @@ func run(ctx context.Context, opts options) (*report, error) {
 	}
 	runtime.GC()
 	rep.RSSSettled = rssMB()
+	for _, line := range strings.Split(warnings.String(), "\n") {
+		if line != "" && len(rep.Warnings) < 20 {
+			rep.Warnings = append(rep.Warnings, line)
+		}
+	}
 
 	stopServer()
 	if err := <-served; err != nil {
