@@ -2,7 +2,6 @@ package template
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/awslabs/goformation/v7/cloudformation"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/devserver/devserver/project"
@@ -135,68 +133,6 @@ func yaml11Retyped(s string) bool {
 		return r == ".inf" || r == ".nan" || len(rest) > 1 && isDigit(rest[1])
 	}
 	return false
-}
-
-// fromGoformation turns a goformation template into a Document. goformation writes intrinsics
-// as base64-encoded JSON strings (cloudformation.Ref), which are decoded here. This replaces
-// goformation's own Template.JSON, whose intrinsic processor also evaluates any object with a key
-// named like an intrinsic, so an environment variable named "Ref" would be "resolved" away.
-func fromGoformation(t *cloudformation.Template) (Document, error) {
-	raw, err := json.Marshal(t)
-	if err != nil {
-		return nil, err
-	}
-	var v map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return Document(decodeIntrinsics(v, "").(map[string]any)), nil
-}
-
-// decodeIntrinsics replaces goformation's encoded intrinsics with their objects. Environment
-// variables are the user's own strings and are left exactly as written, even if one happens to be
-// valid base64 of JSON.
-func decodeIntrinsics(v any, key string) any {
-	switch v := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			// Environment and stage variables are the user's strings, never intrinsics.
-			if key == "Environment" && k == "Variables" || key == "Properties" && (k == "Variables" || k == "StageVariables") {
-				out[k] = e
-				continue
-			}
-			out[k] = decodeIntrinsics(e, k)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = decodeIntrinsics(e, key)
-		}
-		return out
-	case string:
-		b, err := base64.StdEncoding.DecodeString(v)
-		if err != nil {
-			return v
-		}
-		var fn map[string]any
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		if dec.Decode(&fn) != nil || len(fn) != 1 {
-			return v
-		}
-		for name := range fn {
-			if name == "Ref" || strings.HasPrefix(name, "Fn::") {
-				return decodeIntrinsics(fn, "")
-			}
-		}
-		return v
-	default:
-		return v
-	}
 }
 
 // parse reads a template written as JSON or YAML (name says how to report it). YAML may use

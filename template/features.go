@@ -5,32 +5,26 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/awslabs/goformation/v7/cloudformation"
-	"github.com/awslabs/goformation/v7/cloudformation/serverless"
-
 	"github.com/devserver/devserver/project"
 )
 
 // restCORS is SAM's Cors of a REST API. SAM writes each value into the OPTIONS mock's response
 // mapping, where a literal must be single-quoted.
-func restCORS(c *project.CORS) *serverless.Api_Cors {
-	if c == nil {
-		return nil
-	}
-	cfg := &serverless.Api_CorsConfiguration{AllowOrigin: quote(c.AllowOrigins[0])}
+func restCORS(c *project.CORS) map[string]any {
+	out := map[string]any{"AllowOrigin": quote(c.AllowOrigins[0])}
 	if len(c.AllowMethods) > 0 {
-		cfg.AllowMethods = cloudformation.String(quote(strings.Join(c.AllowMethods, ",")))
+		out["AllowMethods"] = quote(strings.Join(c.AllowMethods, ","))
 	}
 	if len(c.AllowHeaders) > 0 {
-		cfg.AllowHeaders = cloudformation.String(quote(strings.Join(c.AllowHeaders, ",")))
+		out["AllowHeaders"] = quote(strings.Join(c.AllowHeaders, ","))
 	}
 	if c.MaxAgeSec > 0 {
-		cfg.MaxAge = cloudformation.String(quote(strconv.Itoa(c.MaxAgeSec)))
+		out["MaxAge"] = quote(strconv.Itoa(c.MaxAgeSec))
 	}
 	if c.AllowCredentials {
-		cfg.AllowCredentials = cloudformation.Bool(true)
+		out["AllowCredentials"] = true
 	}
-	return &serverless.Api_Cors{CorsConfiguration: cfg}
+	return out
 }
 
 func quote(s string) string { return "'" + s + "'" }
@@ -38,9 +32,6 @@ func quote(s string) string { return "'" + s + "'" }
 // httpCORS is the CorsConfiguration of an HTTP API, and the Cors of a function URL: the same
 // lists under the same names.
 func httpCORS(c *project.CORS) map[string]any {
-	if c == nil {
-		return nil
-	}
 	out := map[string]any{"AllowOrigins": strs(c.AllowOrigins)}
 	if len(c.AllowMethods) > 0 {
 		out["AllowMethods"] = strs(c.AllowMethods)
@@ -79,7 +70,7 @@ func authorizers(p *project.Project) map[string]any {
 	out := map[string]any{}
 	for _, z := range p.API.Authorizers {
 		identity := map[string]any{"ReauthorizeEvery": json.Number(strconv.Itoa(z.TTLSec))}
-		a := map[string]any{"FunctionArn": map[string]any{"Fn::GetAtt": []any{z.Function, "Arn"}}, "Identity": identity}
+		a := map[string]any{"FunctionArn": getAtt(z.Function, "Arn"), "Identity": identity}
 		if z.Type == project.AuthToken {
 			a["FunctionPayloadType"] = "TOKEN"
 			identity["Header"] = z.Identity[0].Name
@@ -111,49 +102,34 @@ func authorizers(p *project.Project) map[string]any {
 	return out
 }
 
-// routeAuthorizer is the Auth.Authorizer of a route's event: nothing when the route has the
+// routeAuthorizer is the Auth.Authorizer of a route's event: none (false) when the route has the
 // API's default, NONE when it is open on an API that has one, else its authorizer's name.
-func routeAuthorizer(p *project.Project, r project.Route) *string {
+func routeAuthorizer(p *project.Project, r project.Route) (string, bool) {
 	switch {
 	case r.Authorizer == p.API.DefaultAuthorizer:
-		return nil
+		return "", false
 	case r.Authorizer == "":
-		return cloudformation.String(project.AuthNone)
+		return project.AuthNone, true
 	}
-	return cloudformation.String(r.Authorizer)
+	return r.Authorizer, true
 }
 
-// addAPIFeatures writes into the document what goformation cannot type: the Authorizers of the
-// API's Auth (an interface{} in goformation, whose intrinsics it would not encode) and the Cors
-// of function URLs (goformation's Function_Cors is the REST API's shape, with one AllowOrigin).
-func addAPIFeatures(doc Document, p *project.Project) {
-	resources, _ := doc["Resources"].(map[string]any)
-	apiID := RestAPI
-	if p.API.Kind == project.KindHTTP {
-		apiID = HTTPAPI
+// apiAuth is the Auth of the API, or nil when it has no authorizers.
+func apiAuth(p *project.Project) map[string]any {
+	auth := map[string]any{}
+	if p.API.DefaultAuthorizer != "" {
+		auth["DefaultAuthorizer"] = p.API.DefaultAuthorizer
 	}
-	if auth := authorizers(p); auth != nil {
-		props := resources[apiID].(map[string]any)["Properties"].(map[string]any)
-		a, _ := props["Auth"].(map[string]any)
-		if a == nil {
-			a = map[string]any{}
-			props["Auth"] = a
-		}
-		a["Authorizers"] = auth
+	if a := authorizers(p); a != nil {
+		auth["Authorizers"] = a
 		if p.API.Kind == project.KindREST && p.API.CORS != nil {
 			// SAM would put the default authorizer on the CORS preflight too, which a browser
 			// never sends credentials to; locally the preflight is never authorized either.
-			a["AddDefaultAuthorizerToCorsPreflight"] = false
+			auth["AddDefaultAuthorizerToCorsPreflight"] = false
 		}
 	}
-	if p.API.Kind == project.KindHTTP && p.API.CORS != nil {
-		resources[apiID].(map[string]any)["Properties"].(map[string]any)["CorsConfiguration"] = httpCORS(p.API.CORS)
+	if len(auth) == 0 {
+		return nil
 	}
-	for _, f := range p.Functions {
-		if f.URL == nil || f.URL.CORS == nil {
-			continue
-		}
-		props := resources[f.Name].(map[string]any)["Properties"].(map[string]any)
-		props["FunctionUrlConfig"].(map[string]any)["Cors"] = httpCORS(f.URL.CORS)
-	}
+	return auth
 }

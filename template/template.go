@@ -3,20 +3,17 @@
 // reads a SAM template (ours, or a SAM project's own) back into the route model, for
 // `devserver run --template` (Read).
 //
-// Resources are built with goformation's typed SAM resources and then turned into a Document, a
-// plain JSON tree with CloudFormation intrinsics spelled out, because that is the form that merging,
-// marshalling and the one property goformation lacks (TimeoutInMillis on Api events) all need.
+// The template is built directly as a Document, a plain JSON tree with CloudFormation intrinsics
+// spelled out, because that is the form merging and marshalling work on.
 package template
 
 import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
-
-	"github.com/awslabs/goformation/v7/cloudformation"
-	"github.com/awslabs/goformation/v7/cloudformation/serverless"
 
 	"github.com/devserver/devserver/project"
 )
@@ -44,41 +41,54 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 	if err := checkLogicalIDs(p); err != nil {
 		return nil, err
 	}
-	t := cloudformation.NewTemplate()
-	t.Transform = &cloudformation.Transform{String: cloudformation.String(transform)}
+	resources, outputs := map[string]any{}, map[string]any{}
+	output := func(name string, value any) { outputs[name] = map[string]any{"Value": value} }
 
 	apiID, eventType := RestAPI, "Api"
 	switch p.API.Kind {
 	case project.KindREST:
-		api := &serverless.Api{StageName: p.API.Stage, OpenApiVersion: cloudformation.String(openAPIVersion)}
-		for _, m := range p.API.BinaryMediaTypes {
-			// SAM writes binary media types into the OpenAPI document, where "/" must be "~1".
-			api.BinaryMediaTypes = append(api.BinaryMediaTypes, strings.ReplaceAll(m, "/", "~1"))
+		props := map[string]any{"StageName": p.API.Stage, "OpenApiVersion": openAPIVersion}
+		if len(p.API.BinaryMediaTypes) > 0 {
+			types := make([]any, len(p.API.BinaryMediaTypes))
+			for i, m := range p.API.BinaryMediaTypes {
+				// SAM writes binary media types into the OpenAPI document, where "/" must be "~1".
+				types[i] = strings.ReplaceAll(m, "/", "~1")
+			}
+			props["BinaryMediaTypes"] = types
 		}
-		api.Cors = restCORS(p.API.CORS)
-		api.Variables = p.API.StageVariables
-		if p.API.DefaultAuthorizer != "" {
-			api.Auth = &serverless.Api_Auth{DefaultAuthorizer: cloudformation.String(p.API.DefaultAuthorizer)}
+		if p.API.CORS != nil {
+			props["Cors"] = restCORS(p.API.CORS)
 		}
-		t.Resources[RestAPI] = api
-		t.Outputs["RestAPIId"] = cloudformation.Output{Value: cloudformation.Ref(RestAPI)}
-		t.Outputs["EndpointURL"] = cloudformation.Output{Value: cloudformation.Sub(
-			"https://${" + RestAPI + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + p.API.Stage + "/")}
+		if len(p.API.StageVariables) > 0 {
+			props["Variables"] = stringMap(p.API.StageVariables)
+		}
+		if auth := apiAuth(p); auth != nil {
+			props["Auth"] = auth
+		}
+		resources[RestAPI] = newResource("AWS::Serverless::Api", props)
+		output("RestAPIId", ref(RestAPI))
+		output("EndpointURL", sub("https://${"+RestAPI+"}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"+p.API.Stage+"/"))
 	case project.KindHTTP:
 		apiID, eventType = HTTPAPI, "HttpApi"
 		// $default keeps the stage out of invoke URLs and out of the event's rawPath; a named
 		// stage prefixes both, locally as in the cloud.
-		api := &serverless.HttpApi{StageName: cloudformation.String(p.API.Stage), StageVariables: p.API.StageVariables}
-		if p.API.DefaultAuthorizer != "" {
-			api.Auth = &serverless.HttpApi_HttpApiAuth{DefaultAuthorizer: cloudformation.String(p.API.DefaultAuthorizer)}
+		props := map[string]any{"StageName": p.API.Stage}
+		if len(p.API.StageVariables) > 0 {
+			props["StageVariables"] = stringMap(p.API.StageVariables)
 		}
-		t.Resources[HTTPAPI] = api
-		t.Outputs["HttpApiId"] = cloudformation.Output{Value: cloudformation.Ref(HTTPAPI)}
+		if auth := apiAuth(p); auth != nil {
+			props["Auth"] = auth
+		}
+		if p.API.CORS != nil {
+			props["CorsConfiguration"] = httpCORS(p.API.CORS)
+		}
+		resources[HTTPAPI] = newResource("AWS::Serverless::HttpApi", props)
+		output("HttpApiId", ref(HTTPAPI))
 		endpoint := "https://${" + HTTPAPI + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
 		if p.API.Stage != project.DefaultHTTPStage {
 			endpoint += p.API.Stage + "/"
 		}
-		t.Outputs["EndpointURL"] = cloudformation.Output{Value: cloudformation.Sub(endpoint)}
+		output("EndpointURL", sub(endpoint))
 	default:
 		return nil, fmt.Errorf("generate template: unknown API kind %q", p.API.Kind)
 	}
@@ -88,47 +98,50 @@ func Generate(p *project.Project, codeURIs map[string]string) (Document, error) 
 		if !ok {
 			return nil, fmt.Errorf("generate template: no CodeUri for function %s", f.Name)
 		}
-		fn := &serverless.Function{
-			Runtime:       cloudformation.String(Runtime),
-			Handler:       cloudformation.String(Handler),
-			CodeUri:       &serverless.Function_CodeUri{String: cloudformation.String(uri)},
-			Architectures: []string{cmp.Or(f.Architecture, project.DefaultArchitecture)},
-			MemorySize:    cloudformation.Int(f.MemoryMB),
-			Timeout:       cloudformation.Int(f.TimeoutSec),
+		props := map[string]any{
+			"Runtime":       Runtime,
+			"Handler":       Handler,
+			"CodeUri":       uri,
+			"Architectures": []any{cmp.Or(f.Architecture, project.DefaultArchitecture)},
+			"MemorySize":    number(f.MemoryMB),
+			"Timeout":       number(f.TimeoutSec),
 		}
 		if len(f.Environment) > 0 {
-			fn.Environment = &serverless.Function_FunctionEnvironment{Variables: f.Environment}
+			// The user's own strings, written as they are: a variable named "Ref" is no intrinsic.
+			props["Environment"] = map[string]any{"Variables": stringMap(f.Environment)}
 		}
 		if f.ReservedConcurrency > 0 {
-			fn.ReservedConcurrentExecutions = cloudformation.Int(f.ReservedConcurrency)
+			props["ReservedConcurrentExecutions"] = number(f.ReservedConcurrency)
 		}
-		fn.Events = events(p, f.Name, apiID, eventType)
+		if evs := events(p, f.Name, apiID, eventType); len(evs) > 0 {
+			props["Events"] = evs
+		}
 		if f.URL != nil {
 			// SAM makes the AWS::Lambda::Url as <Function>Url, and for AuthType NONE the
 			// permission that lets anyone call it.
-			fn.FunctionUrlConfig = &serverless.Function_FunctionUrlConfig{AuthType: f.URL.Auth}
-			t.Outputs[f.Name+"Url"] = cloudformation.Output{Value: cloudformation.GetAtt(f.Name+"Url", "FunctionUrl")}
+			url := map[string]any{"AuthType": f.URL.Auth}
+			if f.URL.CORS != nil {
+				url["Cors"] = httpCORS(f.URL.CORS)
+			}
+			props["FunctionUrlConfig"] = url
+			output(f.Name+"Url", getAtt(f.Name+"Url", "FunctionUrl"))
 		}
-		t.Resources[f.Name] = fn
-		t.Outputs[f.Name+"Name"] = cloudformation.Output{Value: cloudformation.Ref(f.Name)}
-		t.Outputs[f.Name+"Arn"] = cloudformation.Output{Value: cloudformation.GetAtt(f.Name, "Arn")}
+		resources[f.Name] = newResource("AWS::Serverless::Function", props)
+		output(f.Name+"Name", ref(f.Name))
+		output(f.Name+"Arn", getAtt(f.Name, "Arn"))
 	}
 
-	doc, err := fromGoformation(t)
-	if err != nil {
-		return nil, fmt.Errorf("generate template: %w", err)
-	}
-	// API Gateway applies its default timeout by itself; the template states only lower ones.
-	if p.API.Kind == project.KindREST && p.API.TimeoutMS > 0 && p.API.TimeoutMS < project.DefaultRESTTimeoutMS {
-		apiEventTimeout(doc, p.API.TimeoutMS)
-	}
-	addAPIFeatures(doc, p)
-	return doc, nil
+	return Document{
+		"AWSTemplateFormatVersion": "2010-09-09",
+		"Transform":                transform,
+		"Resources":                resources,
+		"Outputs":                  outputs,
+	}, nil
 }
 
 // events returns the API events of one function, one per route, named after method and path.
-func events(p *project.Project, function, apiID, eventType string) map[string]serverless.Function_EventSource {
-	out := map[string]serverless.Function_EventSource{}
+func events(p *project.Project, function, apiID, eventType string) map[string]any {
+	out := map[string]any{}
 	for _, r := range p.Routes {
 		if r.Function != function {
 			continue
@@ -144,35 +157,28 @@ func events(p *project.Project, function, apiID, eventType string) map[string]se
 		}
 		// SAM wants lower-case methods, and "any" for API Gateway's ANY method.
 		method := strings.ToLower(r.Method)
-		props := &serverless.Function_Properties{}
+		var props map[string]any
 		if eventType == "HttpApi" {
-			ev := &serverless.Function_HttpApiEvent{
-				ApiId:                cloudformation.RefPtr(apiID),
-				PayloadFormatVersion: cloudformation.String(cmp.Or(r.PayloadFormat, project.Payload20)),
-			}
+			props = map[string]any{"ApiId": ref(apiID), "PayloadFormatVersion": cmp.Or(r.PayloadFormat, project.Payload20)}
 			// The $default route is an HttpApi event without a method or path.
 			if r.Path != project.DefaultRoute {
-				ev.Method = cloudformation.String(method)
-				ev.Path = cloudformation.String(r.Path)
+				props["Method"] = method
+				props["Path"] = r.Path
 			}
+			// API Gateway applies its default timeout by itself; the template states only lower ones.
 			if p.API.TimeoutMS > 0 && p.API.TimeoutMS < project.DefaultHTTPTimeoutMS {
-				ev.TimeoutInMillis = cloudformation.Int(p.API.TimeoutMS)
+				props["TimeoutInMillis"] = number(p.API.TimeoutMS)
 			}
-			if a := routeAuthorizer(p, r); a != nil {
-				ev.Auth = &serverless.Function_HttpApiFunctionAuth{Authorizer: a}
-			}
-			props.HttpApiEvent = ev
 		} else {
-			props.ApiEvent = &serverless.Function_ApiEvent{
-				RestApiId: cloudformation.RefPtr(apiID),
-				Method:    method,
-				Path:      r.Path,
-			}
-			if a := routeAuthorizer(p, r); a != nil {
-				props.ApiEvent.Auth = &serverless.Function_Auth{Authorizer: a}
+			props = map[string]any{"RestApiId": ref(apiID), "Method": method, "Path": r.Path}
+			if p.API.TimeoutMS > 0 && p.API.TimeoutMS < project.DefaultRESTTimeoutMS {
+				props["TimeoutInMillis"] = number(p.API.TimeoutMS)
 			}
 		}
-		out[name] = serverless.Function_EventSource{Type: eventType, Properties: props}
+		if a, ok := routeAuthorizer(p, r); ok {
+			props["Auth"] = map[string]any{"Authorizer": a}
+		}
+		out[name] = map[string]any{"Type": eventType, "Properties": props}
 	}
 	return out
 }
@@ -222,26 +228,27 @@ func checkLogicalIDs(p *project.Project) error {
 	return nil
 }
 
-// apiEventTimeout sets TimeoutInMillis on every Api event. SAM supports it on Api events, but
-// goformation v7's serverless.Function_ApiEvent has no such field, so it is added to the document.
-func apiEventTimeout(doc Document, ms int) {
-	resources, _ := doc["Resources"].(map[string]any)
-	// Only values are set, so map order cannot reach the output.
-	for _, res := range resources {
-		res, _ := res.(map[string]any)
-		if res["Type"] != "AWS::Serverless::Function" {
-			continue
-		}
-		props, _ := res["Properties"].(map[string]any)
-		evs, _ := props["Events"].(map[string]any)
-		for _, ev := range evs {
-			ev, _ := ev.(map[string]any)
-			if ev["Type"] != "Api" {
-				continue
-			}
-			if ep, ok := ev["Properties"].(map[string]any); ok {
-				ep["TimeoutInMillis"] = json.Number(fmt.Sprint(ms))
-			}
-		}
+// newResource is a resource of the template: its type and properties.
+func newResource(typ string, props map[string]any) map[string]any {
+	return map[string]any{"Type": typ, "Properties": props}
+}
+
+// ref, sub and getAtt are the intrinsic functions the template uses, as CloudFormation reads them.
+func ref(logicalID string) map[string]any { return map[string]any{"Ref": logicalID} }
+
+func sub(s string) map[string]any { return map[string]any{"Fn::Sub": s} }
+
+func getAtt(logicalID, attribute string) map[string]any {
+	return map[string]any{"Fn::GetAtt": []any{logicalID, attribute}}
+}
+
+// number is n as a Document holds numbers.
+func number(n int) json.Number { return json.Number(strconv.Itoa(n)) }
+
+func stringMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
 	}
+	return out
 }

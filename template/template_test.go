@@ -2,6 +2,7 @@ package template
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,8 +13,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/awslabs/goformation/v7/cloudformation"
 
 	"github.com/devserver/devserver/project"
 )
@@ -214,9 +213,10 @@ func TestBinaryMediaTypesEscaped(t *testing.T) {
 }
 
 func TestEnvironmentIsKeptVerbatim(t *testing.T) {
-	// A value that is exactly what goformation would write for an intrinsic must still reach the
-	// function as the text the user wrote.
-	encoded := cloudformation.Ref("RestAPI")
+	// Keys named like intrinsics, and a value that is exactly how goformation (which built the
+	// template until it was replaced) encoded an intrinsic, must still reach the function as the
+	// text the user wrote.
+	encoded := base64.StdEncoding.EncodeToString([]byte(`{ "Ref": "RestAPI" }`))
 	p := &project.Project{
 		API: project.API{Kind: project.KindREST, Stage: "api"},
 		Functions: []*project.Function{{
@@ -261,8 +261,11 @@ func TestEventNames(t *testing.T) {
 		{Method: "GET", Path: "/pets/{id}", Function: "Other"},
 	}}
 	evs := events(p, "F", RestAPI, "Api")
-	if len(evs) != 2 || evs["GetPetsId"].Properties.ApiEvent.Path != "/pets/{id}" || evs["GetPetsId2"].Properties.ApiEvent.Path != "/pets/id" {
-		t.Errorf("events = %v, want GetPetsId for /pets/{id} and GetPetsId2 for /pets/id", keys(evs))
+	if len(evs) != 2 {
+		t.Fatalf("events = %v, want GetPetsId for /pets/{id} and GetPetsId2 for /pets/id", keys(evs))
+	}
+	if a, b := dig(t, evs, "GetPetsId", "Properties", "Path"), dig(t, evs, "GetPetsId2", "Properties", "Path"); a != "/pets/{id}" || b != "/pets/id" {
+		t.Errorf("GetPetsId is for %v and GetPetsId2 for %v, want /pets/{id} and /pets/id", a, b)
 	}
 }
 
