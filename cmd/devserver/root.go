@@ -168,9 +168,9 @@ func printRoutes(w io.Writer, p *project.Project) {
 	tw.Flush()
 }
 
-func newLogger(w io.Writer, debug bool) *slog.Logger {
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
 	level := slog.LevelInfo
-	if debug {
+	if verbose {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {

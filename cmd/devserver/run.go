@@ -37,7 +37,7 @@ DryRun, ListFunctions, GetFunction). --no-lambda turns it off.
 Every flag can also be set with an environment variable named DEVSERVER_ and the flag's name in
 upper case with - as _: DEVSERVER_PORT, DEVSERVER_LAMBDA_PORT, DEVSERVER_NO_LAMBDA, DEVSERVER_HOST,
 DEVSERVER_STAGE, DEVSERVER_PROJECT_DIR, DEVSERVER_CONFIG, DEVSERVER_MAX_INSTANCES,
-DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its variable.`,
+DEVSERVER_NO_RELOAD, DEVSERVER_VERBOSE. A flag on the command line wins over its variable.`,
 		Example: `  devserver run                          # serve ./config.yaml on http://127.0.0.1:8000
   devserver run --port 0                 # any free port (printed in the banner)
   devserver run --lambda-port 0          # the Invoke API on any free port (printed in the banner)
@@ -83,7 +83,7 @@ DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its v
 				MaxInstances: s.v.GetInt("max-instances"),
 				Terminal:     out,
 				Progress:     console.NewProgress(out, live),
-				Log:          newLogger(out, s.v.GetBool("debug")),
+				Log:          newLogger(out, s.v.GetBool("verbose")),
 				Environ:      os.Environ(),
 				Reload:       !s.v.GetBool("no-reload"),
 				Source:       src,
@@ -115,7 +115,7 @@ DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its v
 	f.Bool("no-lambda", false, "do not serve the Lambda Invoke API")
 	f.Int("max-instances", emulator.DefaultMaxInstances, "local cap on instances per function; more requests wait")
 	f.Bool("no-reload", false, "do not rebuild when sources or config.yaml change")
-	f.Bool("debug", false, "log more")
+	f.BoolP("verbose", "v", false, "log more (e.g. when a change is seen)")
 	return cmd
 }
 
