@@ -133,6 +133,7 @@ func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out 
 		st.proj = next
 		return retired, bins
 	})
+	s.warmDebugged(fresh, first)
 	if next != cur.proj {
 		s.gw.SetProject(next)
 	}
@@ -150,6 +151,7 @@ func (s *Server) newPool(f *project.Function, bin string) *pool.Pool {
 		Environ:      s.cfg.Environ,
 		Terminal:     s.term,
 		Log:          s.cfg.Log,
+		Debugger:     s.debuggerFor(f.Name),
 	})
 }
 
@@ -176,7 +178,7 @@ func (s *Server) buildAll(ctx context.Context, p *project.Project, fns []*projec
 		}
 		out := filepath.Join(s.reg.builds, f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
 		results[i] = built{f: f, bin: out}
-		jobs = append(jobs, gobuild.Job{Name: f.Name, Options: gobuild.Options{Dir: cmp.Or(f.ModuleDir, p.Dir), Package: f.Dir, Output: out}})
+		jobs = append(jobs, gobuild.Job{Name: f.Name, Options: gobuild.Options{Dir: cmp.Or(f.ModuleDir, p.Dir), Package: f.Dir, Output: out, Debug: s.debugged(f.Name)}})
 		index = append(index, i)
 	}
 	if len(jobs) == 0 {

@@ -173,10 +173,15 @@ func (p *Pool) launch() (*instance, error) {
 	go inst.wait()
 
 	var initLimit <-chan time.Time
-	if p.cfg.Debugger == nil { // a debugger may hold the init phase stopped
+	var closing <-chan struct{}
+	if p.cfg.Debugger == nil {
 		timer := time.NewTimer(initTimeout)
 		defer timer.Stop()
 		initLimit = timer.C
+	} else {
+		// A debugger may hold the init phase stopped for ever: no limit, but a pool that closes
+		// meanwhile (a reload, shutdown) must not wait for it.
+		closing = p.closing
 	}
 	select {
 	case <-api.Ready():
@@ -189,6 +194,9 @@ func (p *Pool) launch() (*instance, error) {
 		return inst, nil
 	case <-inst.exited:
 		return nil, &initFailure{resp: inst.exitResponse("")}
+	case <-closing:
+		inst.stop()
+		return nil, ErrClosed
 	case <-initLimit:
 		inst.kill()
 		<-inst.exited
