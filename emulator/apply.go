@@ -89,9 +89,12 @@ func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out 
 	// One warm instance per new pool before the swap, so the first request after it is not a
 	// cold start; a function that fails to start still swaps in and reports its error per request.
 	var warm sync.WaitGroup
-	for _, e := range fresh {
+	for name, e := range fresh {
 		if first {
 			break
+		}
+		if s.debugged(name) {
+			continue // warmed after the swap, once the old build's instance has let the debugger go
 		}
 		warm.Go(func() { e.pool.Warm() }) //nolint:errcheck // init failures are reported on invoke.
 	}

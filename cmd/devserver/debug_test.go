@@ -125,7 +125,15 @@ func TestDebugWithDelve(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := startRun(t, dir, "--debug", "Greeter", "--debug-port", "0")
+	r := startRun(t, dir, "--debug", "Greeter", "--debug-port", "0", "--verbose")
+	session := func() []testkit.Proc {
+		return testkit.Procs(func(p testkit.Proc) bool { return p.SID == r.cmd.Process.Pid && p.State != 'Z' })
+	}
+	t.Cleanup(func() { // whatever a failed test leaves
+		for _, p := range session() {
+			syscall.Kill(p.PID, syscall.SIGKILL)
+		}
+	})
 	r.waitOutput(t, `"port": `) // the attach lines follow the banner
 	m := regexp.MustCompile(`dlv connect (127\.0\.0\.1:(\d+))`).FindStringSubmatch(r.stdout.String())
 	if m == nil || !strings.Contains(r.stdout.String(), `"request": "attach"`) || !strings.Contains(r.stdout.String(), `"mode": "remote"`) ||
@@ -200,9 +208,29 @@ func TestDebugWithDelve(t *testing.T) {
 		t.Fatal("no answer 30 s after continuing")
 	}
 
-	session := func() []testkit.Proc {
-		return testkit.Procs(func(p testkit.Proc) bool { return p.SID == r.cmd.Process.Pid && p.State != 'Z' })
+	// A save rebuilds the function and starts Delve again on the same port, once the old one is gone.
+	writeFile(t, file, strings.Replace(greeterSource, `"hello "`, `"hi "`, 1))
+	r.saved(t, 1)
+	client := http.Client{Timeout: 60 * time.Second}
+	resp, err := client.Get(r.url + "/greet?name=again")
+	if err != nil {
+		t.Fatalf("after a save: %v\n%s", err, r.output.String())
 	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "hi again (context err: <nil>)" {
+		t.Errorf("after a save: %d %q, want the new build's answer", resp.StatusCode, b)
+	}
+	conn, err = net.DialTimeout("tcp", m[1], 10*time.Second)
+	if err != nil {
+		t.Fatalf("Delve does not listen on %s after a save: %v", m[1], err)
+	}
+	again := delveClient{jsonrpc.NewClient(conn)}
+	defer again.Close()
+	if err := again.Call("RPCServer.State", map[string]bool{"NonBlocking": true}, &st); err != nil || st.State.Exited {
+		t.Errorf("state after a save: %+v, %v", st.State, err)
+	}
+
 	var names []string
 	for _, p := range session() {
 		names = append(names, p.Comm)

@@ -108,6 +108,28 @@ func debuggee(debugger int) (proc, bool) {
 	return proc{}, false
 }
 
+// debuggeePoll is how often a debugged instance checks that its debuggee still runs.
+const debuggeePoll = 100 * time.Millisecond
+
+// watchDebuggee stops the debugger once the process it debugs has ended. Delve serves on after
+// its debuggee exits (--accept-multiclient), so without this a function that exits or crashes
+// would never end its instance, and its invocation would wait for ever.
+func (inst *instance) watchDebuggee(d proc) {
+	tick := time.NewTicker(debuggeePoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-inst.exited:
+			return
+		case <-tick.C:
+			if now, ok := readProc(d.pid); !ok || now.start != d.start {
+				inst.stop()
+				return
+			}
+		}
+	}
+}
+
 // killGroup sends sig to p's process group if p is still the process it was (a pid can be reused
 // once p has been reaped).
 func (p proc) killGroup(sig syscall.Signal) {

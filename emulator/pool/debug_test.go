@@ -115,6 +115,14 @@ func TestDebugger(t *testing.T) {
 			t.Errorf("process %d of the first build outlived its pool", pid)
 		}
 	}
+
+	// A function that exits ends its instance, though the debugger serves on.
+	exitCtx, cancelExit := context.WithCancel(context.Background()) // a deadline would not be kept
+	defer time.AfterFunc(20*time.Second, cancelExit).Stop()
+	resp, err := second.Invoke(exitCtx, invocation.Request{Payload: []byte(`{"Exit":true}`)})
+	if err != nil || resp.FunctionError != "Runtime.ExitError" {
+		t.Errorf("invoke of a function that exits = %v, %+v; want Runtime.ExitError", err, resp)
+	}
 	second.Close()
 	if left := testkit.Children(os.Getpid()); len(left) > 0 {
 		t.Errorf("processes %v outlived the second pool", left)

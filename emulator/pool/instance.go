@@ -145,6 +145,12 @@ func (p *Pool) launch() (*instance, error) {
 	// Its own process group, so that Ctrl-C in the terminal reaches devserver only, and so that
 	// stopping the instance reaches anything the function started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if p.cfg.Debugger != nil {
+		// A debugger outlives a devserver that is killed outright, holding its address and the
+		// function; on SIGTERM Delve ends the function and exits. (The signal comes when the
+		// thread that started it ends, and devserver locks no goroutine to a thread.)
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGTERM
+	}
 	inst.cmd = cmd
 	// Counted under the lock that Close takes before it waits, so Close waits for this one or
 	// this one sees the pool closed.
@@ -189,6 +195,7 @@ func (p *Pool) launch() (*instance, error) {
 		if p.cfg.Debugger != nil {
 			if d, ok := debuggee(cmd.Process.Pid); ok {
 				inst.debuggee.Store(&d)
+				go inst.watchDebuggee(d)
 			}
 		}
 		return inst, nil

@@ -1,6 +1,6 @@
 // Command fakedebugger stands in for Delve in the pool's tests: it starts the program named by its
-// last argument in a process group of its own, as Delve does, and on SIGTERM exits without
-// ending it, the worst a debugger can do to whoever has to clean up.
+// last argument in a process group of its own and serves on after it has exited, as Delve does,
+// and on SIGTERM exits without ending it, the worst a debugger can do to whoever cleans up.
 package main
 
 import (
@@ -30,4 +30,5 @@ func main() {
 	case err := <-exited:
 		fmt.Println("fakedebugger: program exited:", err)
 	}
+	<-sig
 }
