@@ -108,6 +108,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newRunCmd(), newInvokeCmd(), newRoutesCmd(), newPackageCmd(), newGenerateEventCmd(), newVersionCmd())
+	root.AddCommand(newNewCmd())
 	root.SetFlagErrorFunc(flagError)
 	return root
 }
