@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"net"
@@ -42,6 +43,9 @@ func debugConfig(s settings, p *project.Project) (*emulator.Debug, string, error
 			}
 		}
 		return nil, "", fmt.Errorf("%s %s: no function %q in %s (its functions: %s)%s", from, name, name, p.ConfigFile, strings.Join(names, ", "), hint)
+	}
+	if f := p.Function(name); f.Prebuilt != "" {
+		return nil, "", fmt.Errorf("--debug %s: it runs a bootstrap taken as it is from %s, built without what a debugger needs; serve it from its source (config.yaml) to debug it", name, cmp.Or(f.PrebuiltFrom, f.Prebuilt))
 	}
 	port, err := s.port("debug-port")
 	if err != nil {

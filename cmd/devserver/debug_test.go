@@ -268,6 +268,10 @@ func TestDebugRefusals(t *testing.T) {
 	}
 	defer busy.Close()
 	busyPort := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+	packaged := filepath.Join(t.TempDir(), "out")
+	if out, err := exec.Command(devserverBin, "package", packaged, "--project-dir", repoRoot(t)).CombinedOutput(); err != nil {
+		t.Fatalf("package: %v\n%s", err, out)
+	}
 	fakeDlv := t.TempDir()
 	writeFile(t, filepath.Join(fakeDlv, "dlv"), "#!/bin/sh\nexit 1\n")
 	os.Chmod(filepath.Join(fakeDlv, "dlv"), 0o755)
@@ -283,6 +287,8 @@ func TestDebugRefusals(t *testing.T) {
 			[]string{`DEVSERVER_DEBUG true: no function "true"`, "DEVSERVER_VERBOSE logs more"}},
 		{"no dlv on PATH", []string{"--debug", "APIHandler", "--debug-port", "0"}, []string{"PATH=" + t.TempDir()},
 			[]string{"dlv", "go install github.com/go-delve/delve/cmd/dlv@" + DelveVersion}},
+		{"a prebuilt bootstrap", []string{"--debug", "APIHandler", "--template", filepath.Join(packaged, "sam.json")}, nil,
+			[]string{"--debug APIHandler: it runs a bootstrap taken as it is from", "serve it from its source"}},
 		{"busy debug port", []string{"--debug", "APIHandler", "--debug-port", busyPort}, []string{"PATH=" + fakeDlv},
 			[]string{"port " + busyPort, "--debug-port 0"}},
 	}
