@@ -89,9 +89,12 @@ func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out 
 	// One warm instance per new pool before the swap, so the first request after it is not a
 	// cold start; a function that fails to start still swaps in and reports its error per request.
 	var warm sync.WaitGroup
-	for _, e := range fresh {
+	for name, e := range fresh {
 		if first {
 			break
+		}
+		if s.debugged(name) {
+			continue // warmed after the swap, once the old build's instance has let the debugger go
 		}
 		warm.Go(func() { e.pool.Warm() }) //nolint:errcheck // init failures are reported on invoke.
 	}
@@ -133,6 +136,7 @@ func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out 
 		st.proj = next
 		return retired, bins
 	})
+	s.warmDebugged(fresh, first)
 	if next != cur.proj {
 		s.gw.SetProject(next)
 	}
@@ -150,6 +154,7 @@ func (s *Server) newPool(f *project.Function, bin string) *pool.Pool {
 		Environ:      s.cfg.Environ,
 		Terminal:     s.term,
 		Log:          s.cfg.Log,
+		Debugger:     s.debuggerFor(f.Name),
 	})
 }
 
@@ -176,7 +181,7 @@ func (s *Server) buildAll(ctx context.Context, p *project.Project, fns []*projec
 		}
 		out := filepath.Join(s.reg.builds, f.Name, strconv.FormatInt(s.seq.Add(1), 10), "bootstrap")
 		results[i] = built{f: f, bin: out}
-		jobs = append(jobs, gobuild.Job{Name: f.Name, Options: gobuild.Options{Dir: cmp.Or(f.ModuleDir, p.Dir), Package: f.Dir, Output: out}})
+		jobs = append(jobs, gobuild.Job{Name: f.Name, Options: gobuild.Options{Dir: cmp.Or(f.ModuleDir, p.Dir), Package: f.Dir, Output: out, Debug: s.debugged(f.Name)}})
 		index = append(index, i)
 	}
 	if len(jobs) == 0 {

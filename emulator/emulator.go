@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -92,6 +93,8 @@ type Config struct {
 	// listener: a request head must arrive within HeaderTimeout, and a kept-alive connection may
 	// sit idle for IdleTimeout. 0 means DefaultHeaderTimeout and DefaultIdleTimeout.
 	HeaderTimeout, IdleTimeout time.Duration
+	// Debug, when set, runs one function under a debugger.
+	Debug *Debug
 }
 
 // Defaults for Config's timeouts. A request's body may take as long as API Gateway would wait for
@@ -142,6 +145,9 @@ type Server struct {
 	handler http.Handler
 	// lambdaHandler is the Invoke API inside the same two wrappers.
 	lambdaHandler http.Handler
+	// debugger runs the instances of Config.Debug's function; warming tracks their starts.
+	debugger *pool.Debugger
+	warming  sync.WaitGroup
 }
 
 // New prepares a server; Run builds and serves.
@@ -165,6 +171,9 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, term: cfg.Terminal, progress: cfg.Progress, region: region}
 	s.reg = newRegistry(cfg.Project, filepath.Join(s.cacheDir(), "build"))
+	if cfg.Debug != nil {
+		s.debugger = pool.NewDebugger(cfg.Debug.Command...)
+	}
 	s.gw = apigateway.New(apigateway.Config{Invoker: invocation.Recording(s.reg), Log: cfg.Log, AccountID: AccountID, Region: region}, cfg.Project)
 	s.handler = apigateway.AnswerHTTP11(console.AccessLog(cfg.Log, s.devLoop(s.gw)))
 	s.lambda = invokeapi.New(invokeapi.Config{Invoker: invocation.Recording(s.reg), Model: s.Model, Log: cfg.Log, Region: region, AccountID: AccountID})
@@ -297,5 +306,6 @@ func (s *Server) serve(ctx context.Context, g *errgroup.Group, ln net.Listener, 
 func (s *Server) Close() {
 	s.lambda.Close()
 	s.reg.close()
+	s.warming.Wait() // closing the pools ended any start still waiting
 	s.term.Flush()
 }

@@ -77,7 +77,7 @@ type Result struct {
 
 // BuildAll builds every job and returns one Result per job, in the order of opts.Jobs.
 //
-// Jobs that build with the same settings (Dir, GOOS, GOARCH, Lambda) share one go command, so the
+// Jobs that build with the same settings (Dir, GOOS, GOARCH, Lambda, Debug) share one go command, so the
 // standard library and the modules they import are compiled once, not once per job: on a cold build
 // cache that is most of the time. Main packages that would get the same binary name under
 // `go build -o DIR/` go to separate go commands, run one after another, so the later ones find the
@@ -96,12 +96,12 @@ func BuildAll(ctx context.Context, opts BuildAllOptions) []Result {
 	}
 	type key struct {
 		dir, goos, goarch string
-		lambda            bool
+		lambda, debug     bool
 	}
 	var keys []key
 	sets := map[key][]int{}
 	for i, j := range opts.Jobs {
-		k := key{j.Dir, j.GOOS, j.GOARCH, j.Lambda}
+		k := key{j.Dir, j.GOOS, j.GOARCH, j.Lambda, j.Debug}
 		if _, ok := sets[k]; !ok {
 			keys = append(keys, k)
 		}

@@ -3,6 +3,7 @@ package gobuild
 import (
 	"bufio"
 	"bytes"
+	"debug/buildinfo"
 	"debug/elf"
 	"errors"
 	"os"
@@ -275,4 +276,37 @@ func readFile(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestBuildAllDebug: a debug job does not share a go command with the others, so each binary
+// has its own flags (read back from the binary).
+func TestBuildAllDebug(t *testing.T) {
+	dir := writeModule(t, map[string]string{"lib/lib.go": libGood, "a/main.go": wordMain("a"), "d/main.go": wordMain("d")})
+	out := t.TempDir()
+	js := jobs(dir, out, "A", "./a", "D", "./d")
+	js[1].Debug = true
+	ev := events{}
+	for _, r := range BuildAll(t.Context(), BuildAllOptions{Jobs: js, Progress: ev.record}) {
+		if r.Err != nil {
+			t.Fatalf("%s: %v", r.Name, r.Err)
+		}
+	}
+	for _, j := range js {
+		info, err := buildinfo.ReadFile(j.Output)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gcflags string
+		for _, s := range info.Settings {
+			if s.Key == "-gcflags" {
+				gcflags = s.Value
+			}
+		}
+		if want := map[bool]string{true: "all=-N -l"}[j.Debug]; gcflags != want {
+			t.Errorf("%s was built with -gcflags %q, want %q", j.Name, gcflags, want)
+		}
+		if n := len(ev[j.Name]); n != 2 || ev[j.Name][1].Together != 1 {
+			t.Errorf("%s's events = %+v, want it built alone", j.Name, ev[j.Name])
+		}
+	}
 }

@@ -26,6 +26,8 @@ type Options struct {
 	GOOS, GOARCH string
 	// Lambda adds the flags of a deployable build: CGO_ENABLED=0, -buildvcs=false, -ldflags='-s -w -buildid='.
 	Lambda bool
+	// Debug builds for a debugger: -gcflags=all=-N -l and no -trimpath.
+	Debug bool
 }
 
 // Error is a failed build; Output holds the compiler's messages (file:line: ...).
@@ -49,7 +51,14 @@ func Args(opts Options) []string {
 // flags are the go command's arguments for opts up to the output and the packages, so that a
 // build of one package and a build of many compile alike.
 func flags(opts Options) []string {
-	args := []string{"build", "-tags", "lambda.norpc", "-trimpath"}
+	args := []string{"build", "-tags", "lambda.norpc"}
+	if opts.Debug {
+		// Unoptimised and nothing inlined, so every line takes a breakpoint and every variable can
+		// be read; full source paths, so that a breakpoint an editor sets on its file is found.
+		args = append(args, "-gcflags=all=-N -l")
+	} else {
+		args = append(args, "-trimpath")
+	}
 	if opts.Lambda {
 		args = append(args, "-buildvcs=false", "-ldflags=-s -w -buildid=")
 	}

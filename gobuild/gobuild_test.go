@@ -1,6 +1,7 @@
 package gobuild
 
 import (
+	"debug/buildinfo"
 	"errors"
 	"os"
 	"path/filepath"
@@ -75,5 +76,39 @@ func TestArgs(t *testing.T) {
 	want := "build -tags lambda.norpc -trimpath -buildvcs=false -ldflags=-s -w -buildid= -o out/bootstrap ./sample"
 	if got != want {
 		t.Errorf("Args = %q\nwant %q", got, want)
+	}
+}
+
+// TestDebugBuild reads back from each binary the flags it was built with: a debug build is
+// unoptimised, without inlining, and keeps full source paths.
+func TestDebugBuild(t *testing.T) {
+	dir := module(t, goodMain)
+	tests := []struct {
+		name         string
+		debug        bool
+		gcflags      string
+		wantTrimpath bool
+	}{
+		{"normal", false, "", true},
+		{"debug", true, "all=-N -l", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "bootstrap")
+			if err := Build(t.Context(), Options{Dir: dir, Package: "cmd/fn", Output: out, Debug: tt.debug}); err != nil {
+				t.Fatal(err)
+			}
+			info, err := buildinfo.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			settings := map[string]string{}
+			for _, s := range info.Settings {
+				settings[s.Key] = s.Value
+			}
+			if settings["-gcflags"] != tt.gcflags || (settings["-trimpath"] == "true") != tt.wantTrimpath {
+				t.Errorf("built with -gcflags %q, -trimpath %q; want %q, trimmed %v", settings["-gcflags"], settings["-trimpath"], tt.gcflags, tt.wantTrimpath)
+			}
+		})
 	}
 }

@@ -26,7 +26,7 @@ func TestStartWithACompileError(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, cfg, strings.Replace(string(orig), "routes:\n", "  Second:\n    source: ./second\nroutes:\n  - {method: GET, path: /second, function: Second}\n", 1))
-	r := startRun(t, dir, "--debug")
+	r := startRun(t, dir, "--verbose")
 	if status, body, _ := getWithHeader(t, r.url+"/"); status != 200 || body != `{"hello":"world"}` {
 		t.Errorf("GET / = %d %q: the function that builds must serve", status, body)
 	}
@@ -137,7 +137,7 @@ func TestHelpAndVersion(t *testing.T) {
 		ok   bool
 		want []string
 	}{
-		{[]string{"run", "--help"}, true, []string{"DEVSERVER_PORT", ".devserver/build", "/STAGE/path", "devserver run --port 0"}},
+		{[]string{"run", "--help"}, true, []string{"DEVSERVER_PORT", ".devserver/build", "/STAGE/path", "devserver run --port 0", "-v, --verbose", "DEVSERVER_VERBOSE"}},
 		{[]string{"version"}, true, []string{"devserver ", "go1."}},
 		{[]string{"package"}, false, []string{"OUT is missing", "usage: devserver package OUT"}},
 		{[]string{"routes", "--nope"}, false, []string{"unknown flag: --nope", "usage: devserver routes"}},

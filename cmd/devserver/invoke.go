@@ -77,7 +77,7 @@ crashed or timed out: stdout then holds Lambda's error document); 2 when it coul
 			resp, err := emulator.InvokeOnce(cmd.Context(), emulator.Config{
 				Project:  p,
 				Terminal: out,
-				Log:      newLogger(out, s.v.GetBool("debug")),
+				Log:      newLogger(out, s.v.GetBool("verbose")),
 				Environ:  os.Environ(),
 			}, function, invocation.Request{Payload: payload})
 			out.Flush() // the logs before the result, for a terminal showing both
@@ -98,7 +98,7 @@ crashed or timed out: stdout then holds Lambda's error document); 2 when it coul
 	templateFlags(cmd)
 	f := cmd.Flags()
 	f.String("event", "", "file holding the event (JSON); - reads it from stdin; default {}")
-	f.Bool("debug", false, "log more")
+	f.BoolP("verbose", "v", false, "log more")
 	return cmd
 }
 

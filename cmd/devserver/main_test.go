@@ -75,7 +75,8 @@ type running struct {
 func startRun(t *testing.T, dir string, args ...string) *running {
 	t.Helper()
 	cmd := exec.Command(devserverBin, append([]string{"run", "--port", "0", "--lambda-port", "0", "--project-dir", dir}, args...)...)
-	cmd.Env = append(os.Environ(), "DEVSERVER_DEBUG=false")
+	cmd.Env = append(os.Environ(), "DEVSERVER_VERBOSE=false")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // so that what it leaves behind can be found
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

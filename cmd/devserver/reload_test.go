@@ -71,7 +71,7 @@ func (r *running) waitOutput(t *testing.T, want string) {
 
 // saved waits until the server has seen the n-th change since it started. Read-your-writes holds
 // for requests that arrive after the change was seen; on a loaded machine the watcher can lag a
-// write by a few milliseconds, so the tests wait for that signal (logged with --debug) before
+// write by a few milliseconds, so the tests wait for that signal (logged with --verbose) before
 // they send the request that must see the new code. The rebuild itself is not waited for.
 func (r *running) saved(t *testing.T, n int) {
 	t.Helper()
@@ -88,7 +88,7 @@ func TestReload(t *testing.T) {
 	dir := copySample(t)
 	src := filepath.Join(dir, "sample", "main.go")
 	writeFile(t, src, sampleWith("one"))
-	r := startRun(t, dir, "--debug")
+	r := startRun(t, dir, "--verbose")
 	changes := 0
 	save := func(path, content string) {
 		t.Helper()
@@ -165,7 +165,7 @@ func TestReload(t *testing.T) {
 // so its requests get 502 with the compiler output, through either front.
 func TestBrokenNewFunction(t *testing.T) {
 	dir := copySample(t)
-	r := startRun(t, dir, "--debug")
+	r := startRun(t, dir, "--verbose")
 	os.MkdirAll(filepath.Join(dir, "second"), 0o755)
 	writeFile(t, filepath.Join(dir, "second", "main.go"), "package main\n\nfunc main() { nope() }\n")
 	cfg := filepath.Join(dir, "config.yaml")

@@ -108,6 +108,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newRunCmd(), newInvokeCmd(), newRoutesCmd(), newPackageCmd(), newGenerateEventCmd(), newVersionCmd())
+	root.AddCommand(newNewCmd())
 	root.SetFlagErrorFunc(flagError)
 	return root
 }
@@ -168,9 +169,9 @@ func printRoutes(w io.Writer, p *project.Project) {
 	tw.Flush()
 }
 
-func newLogger(w io.Writer, debug bool) *slog.Logger {
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
 	level := slog.LevelInfo
-	if debug {
+	if verbose {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {

@@ -37,11 +37,20 @@ DryRun, ListFunctions, GetFunction). --no-lambda turns it off.
 Every flag can also be set with an environment variable named DEVSERVER_ and the flag's name in
 upper case with - as _: DEVSERVER_PORT, DEVSERVER_LAMBDA_PORT, DEVSERVER_NO_LAMBDA, DEVSERVER_HOST,
 DEVSERVER_STAGE, DEVSERVER_PROJECT_DIR, DEVSERVER_CONFIG, DEVSERVER_MAX_INSTANCES,
-DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its variable.`,
+DEVSERVER_NO_RELOAD, DEVSERVER_VERBOSE, DEVSERVER_DEBUG, DEVSERVER_DEBUG_PORT. A flag on the
+command line wins over its variable.
+
+--debug FUNCTION builds that function for debugging (-gcflags=all=-N -l) and runs its one
+instance under Delve (dlv exec --headless --api-version 2 --accept-multiclient --continue),
+listening on 127.0.0.1:--debug-port, from the start: attach with dlv connect, or an editor's
+remote attach (the banner prints a VS Code launch.json entry). While a debugger may hold it
+stopped, that function has no init timeout, no function timeout and no integration timeout.
+A save rebuilds it and restarts Delve: attach again.`,
 		Example: `  devserver run                          # serve ./config.yaml on http://127.0.0.1:8000
   devserver run --port 0                 # any free port (printed in the banner)
   devserver run --lambda-port 0          # the Invoke API on any free port (printed in the banner)
   devserver run --stage prod             # apply the config's "prod" stage
+  devserver run --debug APIHandler       # APIHandler under Delve on 127.0.0.1:2345
   DEVSERVER_PORT=9000 devserver run --project-dir ../my-api
   aws lambda invoke --endpoint-url http://127.0.0.1:3001 --function-name APIHandler out.json`,
 		Args: cobra.NoArgs,
@@ -56,6 +65,10 @@ DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its v
 				return err
 			}
 			port, err := s.port("port")
+			if err != nil {
+				return err
+			}
+			debug, debugAddr, err := debugConfig(s, p)
 			if err != nil {
 				return err
 			}
@@ -83,13 +96,15 @@ DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its v
 				MaxInstances: s.v.GetInt("max-instances"),
 				Terminal:     out,
 				Progress:     console.NewProgress(out, live),
-				Log:          newLogger(out, s.v.GetBool("debug")),
+				Log:          newLogger(out, s.v.GetBool("verbose")),
 				Environ:      os.Environ(),
 				Reload:       !s.v.GetBool("no-reload"),
 				Source:       src,
+				Debug:        debug,
 				Ready: func(a emulator.Addrs) {
 					out.Flush() // the build lines first
 					printBanner(cmd.OutOrStdout(), a, p)
+					printAttach(cmd.OutOrStdout(), debug, debugAddr)
 				},
 			})
 			err = srv.Run(cmd.Context())
@@ -115,7 +130,9 @@ DEVSERVER_NO_RELOAD, DEVSERVER_DEBUG. A flag on the command line wins over its v
 	f.Bool("no-lambda", false, "do not serve the Lambda Invoke API")
 	f.Int("max-instances", emulator.DefaultMaxInstances, "local cap on instances per function; more requests wait")
 	f.Bool("no-reload", false, "do not rebuild when sources or config.yaml change")
-	f.Bool("debug", false, "log more")
+	f.BoolP("verbose", "v", false, "log more (e.g. when a change is seen)")
+	f.String("debug", "", "run `FUNCTION` under Delve (dlv on PATH), untimed, for a debugger to attach")
+	f.Int("debug-port", 2345, "port Delve listens on for --debug, on 127.0.0.1 (0 picks a free one)")
 	return cmd
 }
 

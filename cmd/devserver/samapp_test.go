@@ -44,7 +44,7 @@ func samApp(t *testing.T) string {
 // does not emulate, which is warned about with its place. A save to the function reloads it.
 func TestServeSAMTemplate(t *testing.T) {
 	dir := samApp(t)
-	r := startRun(t, dir, "--debug", "--template", "template.yaml", "--parameter-overrides", "Greeting=hola")
+	r := startRun(t, dir, "--verbose", "--template", "template.yaml", "--parameter-overrides", "Greeting=hola")
 	want := "hola from us-east-1/123456789012 (table VisitsTable, 256 MB)"
 	if status, body, _ := getWithHeader(t, r.url+"/hello"); status != 200 || body != want {
 		t.Errorf("GET /hello = %d %q, want 200 %q", status, body, want)

@@ -55,7 +55,7 @@ func TestShutdownAfterReloadWithRequestInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, cfg, strings.Replace(string(orig), "timeout: 3", "timeout: 60", 1))
-	r := startRun(t, dir, "--debug")
+	r := startRun(t, dir, "--verbose")
 
 	inFlight := make(chan error, 1)
 	go func() {

@@ -35,6 +35,8 @@ type instance struct {
 	status   *os.File    // /proc/<pid>/status, kept open for Max Memory Used
 	peakKB   atomic.Int64
 	peakRead atomic.Int64 // UnixNano of the last read of status
+	// debuggee is the process a Debugger started, once found.
+	debuggee atomic.Pointer[proc]
 
 	mu      sync.Mutex
 	current *call
@@ -107,6 +109,19 @@ func (inst *instance) gone() bool {
 }
 
 func (p *Pool) launch() (*instance, error) {
+	started := false // from then on, wait gives the debugger's turn back once the process ends
+	if d := p.cfg.Debugger; d != nil {
+		select {
+		case d.turn <- struct{}{}:
+		case <-p.closing:
+			return nil, ErrClosed
+		}
+		defer func() {
+			if !started {
+				<-d.turn
+			}
+		}()
+	}
 	api, err := runtimeapi.Listen(runtimeapi.Config{Function: p.name})
 	if err != nil {
 		return nil, fmt.Errorf("start runtime API for %s: %w", p.name, err)
@@ -115,6 +130,9 @@ func (p *Pool) launch() (*instance, error) {
 	inst.out = &lineWriter{term: p.cfg.Terminal, prefix: "[" + p.name + "] ", owner: inst}
 	stream := time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + strings.ReplaceAll(invocation.NewRequestID(), "-", "")
 	cmd := exec.Command(p.cfg.Binary)
+	if d := p.cfg.Debugger; d != nil {
+		cmd = d.cmd(p.cfg.Binary)
+	}
 	cmd.Dir = filepath.Dir(p.cfg.Binary)
 	cmd.Env = append(p.env[:len(p.env):len(p.env)], "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "AWS_LAMBDA_LOG_STREAM_NAME="+stream)
 	pipe, childOut, err := newOutputPipe(inst.out)
@@ -127,6 +145,12 @@ func (p *Pool) launch() (*instance, error) {
 	// Its own process group, so that Ctrl-C in the terminal reaches devserver only, and so that
 	// stopping the instance reaches anything the function started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if p.cfg.Debugger != nil {
+		// A debugger outlives a devserver that is killed outright, holding its address and the
+		// function; on SIGTERM Delve ends the function and exits. (The signal comes when the
+		// thread that started it ends, and devserver locks no goroutine to a thread.)
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGTERM
+	}
 	inst.cmd = cmd
 	// Counted under the lock that Close takes before it waits, so Close waits for this one or
 	// this one sees the pool closed.
@@ -149,19 +173,38 @@ func (p *Pool) launch() (*instance, error) {
 		pipe.r.Close()
 		return nil, fmt.Errorf("start %s: %w", p.name, err)
 	}
+	started = true
 	go pipe.run()
 	inst.status, _ = os.Open("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/status")
 	go inst.wait()
 
-	timer := time.NewTimer(initTimeout)
-	defer timer.Stop()
+	var initLimit <-chan time.Time
+	var closing <-chan struct{}
+	if p.cfg.Debugger == nil {
+		timer := time.NewTimer(initTimeout)
+		defer timer.Stop()
+		initLimit = timer.C
+	} else {
+		// A debugger may hold the init phase stopped for ever: no limit, but a pool that closes
+		// meanwhile (a reload, shutdown) must not wait for it.
+		closing = p.closing
+	}
 	select {
 	case <-api.Ready():
 		inst.initDur = time.Since(begin)
+		if p.cfg.Debugger != nil {
+			if d, ok := debuggee(cmd.Process.Pid); ok {
+				inst.debuggee.Store(&d)
+				go inst.watchDebuggee(d)
+			}
+		}
 		return inst, nil
 	case <-inst.exited:
 		return nil, &initFailure{resp: inst.exitResponse("")}
-	case <-timer.C:
+	case <-closing:
+		inst.stop()
+		return nil, ErrClosed
+	case <-initLimit:
 		inst.kill()
 		<-inst.exited
 		msg := fmt.Sprintf("Init phase timed out after %.2f seconds", initTimeout.Seconds())
@@ -198,6 +241,13 @@ func (inst *instance) exitResponse(requestID string) invocation.Response {
 func (inst *instance) wait() {
 	defer inst.p.exits.Done()
 	inst.cmd.Wait() //nolint:errcheck // the status is read from ProcessState.
+	if d := inst.p.cfg.Debugger; d != nil {
+		// A debugger that was killed leaves its debuggee running in a group of its own.
+		if dp := inst.debuggee.Load(); dp != nil {
+			dp.killGroup(syscall.SIGKILL)
+		}
+		<-d.turn
+	}
 	// A grandchild holding the output pipe must not keep the instance from ending.
 	inst.pipe.close(outputGrace)
 	inst.out.flush()
@@ -236,13 +286,18 @@ func (inst *instance) invoke(ctx context.Context, req invocation.Request) (*invo
 		traceID = invocation.NewTraceID(now)
 	}
 	timeout := time.Duration(p.cfg.Function.TimeoutSec) * time.Second
+	deadline := now.Add(timeout)
 	inst.mu.Lock()
 	inst.current = inv
 	inst.mu.Unlock()
-	inv.timer = time.AfterFunc(timeout, func() { inst.timedOut(inv) })
+	if p.cfg.Debugger == nil {
+		inv.timer = time.AfterFunc(timeout, func() { inst.timedOut(inv) })
+	} else {
+		deadline = now.Add(untimedDeadline) // a debugger may hold it stopped
+	}
 	err := inst.api.Start(&runtimeapi.Invocation{
 		RequestID:       inv.id,
-		Deadline:        now.Add(timeout),
+		Deadline:        deadline,
 		FunctionARN:     p.arn,
 		TraceID:         traceID,
 		ClientContext:   req.ClientContext,
@@ -297,7 +352,9 @@ func (inst *instance) timedOut(inv *call) {
 // finish settles inv once: END and REPORT lines, the instance back to the pool, the caller woken.
 func (inst *instance) finish(inv *call, resp invocation.Response, retry bool) {
 	inv.once.Do(func() {
-		inv.timer.Stop()
+		if inv.timer != nil {
+			inv.timer.Stop()
+		}
 		if !retry {
 			inst.pipe.drain() // what the function printed before it answered belongs before END
 		}
@@ -392,9 +449,13 @@ func (inst *instance) maxMemoryMB() int {
 
 func (inst *instance) kill() {
 	syscall.Kill(-inst.cmd.Process.Pid, syscall.SIGKILL) //nolint:errcheck // already gone is fine.
+	if d := inst.debuggee.Load(); d != nil {
+		d.killGroup(syscall.SIGKILL)
+	}
 }
 
-// stop ends the instance: SIGTERM to its group, SIGKILL after the grace period.
+// stop ends the instance: SIGTERM to its group, SIGKILL after the grace period. A debugger ends
+// its debuggee itself on SIGTERM (Delve does); the SIGKILL reaches the debuggee's group too.
 func (inst *instance) stop() {
 	syscall.Kill(-inst.cmd.Process.Pid, syscall.SIGTERM) //nolint:errcheck // already gone is fine.
 	select {

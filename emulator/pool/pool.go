@@ -47,6 +47,8 @@ type Config struct {
 	Environ  []string
 	Terminal *console.Terminal
 	Log      *slog.Logger
+	// Debugger, when set, runs the one instance under a debugger, untimed (see Debugger).
+	Debugger *Debugger
 }
 
 // Stats is a snapshot of the pool.
@@ -65,6 +67,7 @@ type Pool struct {
 
 	mu       sync.Mutex
 	closed   bool
+	closing  chan struct{} // closed with closed: ends a wait for the debugger's turn
 	live     map[*instance]bool
 	idle     []*instance
 	starting int
@@ -86,15 +89,19 @@ func New(cfg Config) *Pool {
 	if cfg.MaxInstances <= 0 {
 		cfg.MaxInstances = DefaultMaxInstances
 	}
+	if cfg.Debugger != nil {
+		cfg.MaxInstances = 1 // the debugger listens on one address
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	f := cfg.Function
 	p := &Pool{
-		cfg:  cfg,
-		name: f.Name,
-		arn:  fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", cfg.Region, cfg.Account, f.Name),
-		live: map[*instance]bool{},
+		cfg:     cfg,
+		name:    f.Name,
+		arn:     fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", cfg.Region, cfg.Account, f.Name),
+		live:    map[*instance]bool{},
+		closing: make(chan struct{}),
 	}
 	p.env = p.environment()
 	return p
@@ -168,6 +175,11 @@ func (p *Pool) Invoke(ctx context.Context, req invocation.Request) (*invocation.
 	}
 	p.inflight++
 	p.mu.Unlock()
+	if p.cfg.Debugger != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = withoutDeadline(ctx)
+		defer cancel()
+	}
 
 	// A warm instance that exits before it takes the event (say, just after a panic) never saw
 	// it: on Lambda the invoke would simply land on a fresh instance, so try again.
@@ -208,11 +220,16 @@ func (p *Pool) done() {
 }
 
 // Warm starts one instance and leaves it idle, so that the first request is not a cold start.
+// It does nothing when the pool already has as many instances as it may (running or starting).
 func (p *Pool) Warm() (*invocation.Response, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return nil, ErrClosed
+	}
+	if len(p.live)+p.starting >= p.cfg.MaxInstances {
+		p.mu.Unlock()
+		return nil, nil
 	}
 	p.starting++
 	p.mu.Unlock()
@@ -333,7 +350,7 @@ func (p *Pool) exited(inst *instance) {
 // Invocations still running fail as if their instance crashed.
 func (p *Pool) Close() {
 	p.mu.Lock()
-	p.closed = true
+	p.shut()
 	p.dismissWaiters()
 	insts := make([]*instance, 0, len(p.live))
 	for inst := range p.live {
@@ -351,7 +368,7 @@ func (p *Pool) Close() {
 // Drain stops new invocations, waits (bounded by ctx) for those running to finish, then Closes.
 func (p *Pool) Drain(ctx context.Context) {
 	p.mu.Lock()
-	p.closed = true
+	p.shut()
 	p.dismissWaiters() // they retry on the pool that replaced this one
 	var drained chan struct{}
 	if p.inflight > 0 {
@@ -366,6 +383,14 @@ func (p *Pool) Drain(ctx context.Context) {
 		}
 	}
 	p.Close()
+}
+
+// shut marks the pool closed. Called with p.mu held.
+func (p *Pool) shut() {
+	if !p.closed {
+		p.closed = true
+		close(p.closing)
+	}
 }
 
 // dismissWaiters tells every waiting invoke that the pool is closed. Called with p.mu held.
