@@ -182,7 +182,9 @@ func (p *Pool) Invoke(ctx context.Context, req invocation.Request) (*invocation.
 	}
 
 	// A warm instance that exits before it takes the event (say, just after a panic) never saw
-	// it: on Lambda the invoke would simply land on a fresh instance, so try again.
+	// it: on Lambda the invoke would simply land on a fresh instance, so try again. Every idle
+	// instance may be on its way out (a burst of panics releases instances that then exit: the
+	// soak saw four in a row), so the tries go past the local cap, by when a fresh one starts.
 	for attempt := 0; ; attempt++ {
 		inst, err := p.acquire(ctx)
 		var failed *initFailure
@@ -198,7 +200,7 @@ func (p *Pool) Invoke(ctx context.Context, req invocation.Request) (*invocation.
 		if err != nil {
 			return nil, err // abandoned: the invocation settles its own accounting
 		}
-		if retry && attempt < 3 {
+		if retry && attempt < p.cfg.MaxInstances+3 {
 			continue
 		}
 		p.done()
