@@ -50,12 +50,27 @@ type ui struct {
 
 func (u *ui) index(w http.ResponseWriter, _ *http.Request) {
 	var b bytes.Buffer
-	if err := page.Execute(&b, struct{ Size, BodyLimit int }{u.r.size, u.r.limit}); err != nil {
+	data := struct {
+		Size, BodyLimit int
+		BodyLimitText   string
+	}{u.r.size, u.r.limit, byteSize(u.r.limit)}
+	if err := page.Execute(&b, data); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Write(b.Bytes()) //nolint:errcheck // client gone.
+}
+
+// byteSize reads n bytes as a person would write it: "256 KB".
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + " MB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + " KB"
+	}
+	return strconv.Itoa(n) + " bytes"
 }
 
 // Detail is an entry as the page opens it.

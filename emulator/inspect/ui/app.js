@@ -22,6 +22,7 @@
   const $ = (s) => document.querySelector(s);
 
   const ms = (ns) => (ns / 1e6).toFixed(2) + ' ms';
+  const took = (m) => m < 1000 ? m.toFixed(1) + ' ms' : (m / 1000).toFixed(2) + ' s';
   const clock = (t) => {
     const d = new Date(t);
     return d.toLocaleTimeString([], {hour12: false}) + '.' + String(d.getMilliseconds()).padStart(3, '0');
@@ -67,17 +68,16 @@
       'data-status': s.status || '', class: [statusClass(s), s.pending ? 'pending' : '', s.id === state.selected ? 'selected' : ''].join(' ').trim(),
       onclick: () => select(s.id),
     },
-    h('td', {class: 'time', text: clock(s.time)}),
-    h('td', {class: 'method', text: s.method || 'invoke'}),
+    h('td', {class: 'time', text: clock(s.time).slice(0, 8), title: clock(s.time)}),
+    h('td', {class: 'method'}, s.method || 'invoke',
+      s.replayOf ? h('span', {class: 'badge replay', text: '↻', title: 'replay of #' + s.replayOf}) : null),
     h('td', {class: 'path', text: s.path || '—', title: s.path || ''}),
-    h('td', {class: 'route', text: s.route || ''}),
+    h('td', {class: 'route', text: s.route || '', title: s.route || ''}),
     h('td', {class: 'function', text: s.function || ''}),
-    h('td', {class: 'status', text: s.pending ? '…' : (s.status || '')}),
-    h('td', {class: 'duration', text: s.pending ? '' : s.durationMs.toFixed(1) + ' ms'}),
-    h('td', {class: 'start'}, s.start ? h('span', {class: 'badge ' + s.start, text: s.start}) : null),
-    h('td', {class: 'marks'},
-      s.error ? h('span', {class: 'badge err', text: s.error, title: s.error}) : null,
-      s.replayOf ? h('span', {class: 'badge replay', text: 'replay of #' + s.replayOf}) : null));
+    h('td', {class: 'status', title: s.error || ''}, s.pending ? '…' : String(s.status || ''),
+      s.error ? h('span', {class: 'badge err', text: s.error}) : null),
+    h('td', {class: 'duration', text: s.pending ? '' : took(s.durationMs)}),
+    h('td', {class: 'start'}, s.start ? h('span', {class: 'badge ' + s.start, text: s.start}) : null));
     tr.hidden = !matches(s);
     return tr;
   }
