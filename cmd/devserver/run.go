@@ -35,11 +35,16 @@ The same functions are also served by the Lambda Invoke API on --lambda-port (sa
 "aws lambda invoke --endpoint-url" and the AWS SDKs' Lambda clients call (Invoke, with Event and
 DryRun, ListFunctions, GetFunction). --no-lambda turns it off.
 
+The inspector, a web page on --inspector-port (same host), lists the requests and invocations as
+they happen (the request, the event, the result, the response, the log and REPORT figures), replays
+them, and shows the builds and reloads. --no-inspector turns it off (nothing is recorded then).
+
 Every flag can also be set with an environment variable named DEVSERVER_ and the flag's name in
 upper case with - as _: DEVSERVER_PORT, DEVSERVER_LAMBDA_PORT, DEVSERVER_NO_LAMBDA, DEVSERVER_HOST,
-DEVSERVER_STAGE, DEVSERVER_PROJECT_DIR, DEVSERVER_CONFIG, DEVSERVER_MAX_INSTANCES,
-DEVSERVER_NO_RELOAD, DEVSERVER_VERBOSE, DEVSERVER_DEBUG, DEVSERVER_DEBUG_PORT. A flag on the
-command line wins over its variable.
+DEVSERVER_INSPECTOR_PORT, DEVSERVER_NO_INSPECTOR, DEVSERVER_INSPECTOR_SIZE, DEVSERVER_STAGE,
+DEVSERVER_PROJECT_DIR, DEVSERVER_CONFIG, DEVSERVER_MAX_INSTANCES, DEVSERVER_NO_RELOAD,
+DEVSERVER_VERBOSE, DEVSERVER_DEBUG, DEVSERVER_DEBUG_PORT. A flag on the command line wins over its
+variable.
 
 --debug FUNCTION builds that function for debugging (-gcflags=all=-N -l) and runs its one
 instance under Delve (dlv exec --headless --api-version 2 --accept-multiclient --continue),
@@ -50,6 +55,7 @@ A save rebuilds it and restarts Delve: attach again.`,
 		Example: `  devserver run                          # serve ./config.yaml on http://127.0.0.1:8000
   devserver run --port 0                 # any free port (printed in the banner)
   devserver run --lambda-port 0          # the Invoke API on any free port (printed in the banner)
+  devserver run --inspector-port 0       # the inspector on any free port (printed in the banner)
   devserver run --stage prod             # apply the config's "prod" stage
   devserver run --debug APIHandler       # APIHandler under Delve on 127.0.0.1:2345
   DEVSERVER_PORT=9000 devserver run --project-dir ../my-api
