@@ -106,12 +106,10 @@ func (c *capture) body() Body {
 	return Body{Data: data, Size: c.n, Truncated: c.n > int64(len(data))}
 }
 
-// requestBody stands in for a request's body: the front reads the part the recorder read ahead,
-// then the rest, which is counted as it goes.
+// requestBody stands in for a request's body, read through the recorder.
 type requestBody struct {
 	io.Reader
 	closer io.Closer
-	rest   *capture // counts what the front reads past the head
 }
 
 func (b *requestBody) Close() error { return b.closer.Close() }

@@ -7,7 +7,6 @@
 package inspect
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -210,23 +209,18 @@ func (r *Recorder) Record(front string, h http.Handler) http.Handler {
 		if ex == nil {
 			ctx, ex = invocation.WithExchange(ctx)
 		}
-		// The head of the body is read before the front runs, so that it is recorded even when
-		// the front never reads it (a request with no route).
-		head := &capture{limit: r.limit}
+		// The body is recorded as the front reads it, never ahead of it: the API Gateway front
+		// reads the spelling of the header names from what the connection read last, before
+		// the body.
 		body := req.Body
 		if body == nil {
 			body = http.NoBody
 		}
-		_, rerr := io.Copy(head, io.LimitReader(body, int64(r.limit)))
-		rest := &countingReader{r: body}
-		toFront := io.MultiReader(bytes.NewReader(head.buf), rest)
-		if rerr != nil {
-			toFront = io.MultiReader(bytes.NewReader(head.buf), &errReader{rerr})
-		}
+		tee := &teeReader{r: body, c: capture{limit: r.limit}}
 		hdr, hcut := cutHeader(req.Header, r.limit)
 		e := &Entry{Time: began, Front: front, Pending: true, Request: &Request{
 			Method: req.Method, URI: req.RequestURI, Proto: req.Proto, Host: req.Host, RemoteAddr: req.RemoteAddr,
-			Header: hdr, HeaderTruncated: hcut, Body: head.body(),
+			Header: hdr, HeaderTruncated: hcut,
 		}}
 		if m, ok := ctx.Value(replayKey{}).(*replayMark); ok {
 			e.ReplayOf = m.of
@@ -236,14 +230,18 @@ func (r *Recorder) Record(front string, h http.Handler) http.Handler {
 
 		rw := &responseRecorder{ResponseWriter: w, limit: r.limit, body: capture{limit: r.limit}}
 		req2 := req.WithContext(ctx)
-		req2.Body = &requestBody{Reader: toFront, closer: body}
+		req2.Body = &requestBody{Reader: tee, closer: body}
 		h.ServeHTTP(rw, req2)
 
-		got := e.Request.Body
-		got.Size = head.n + rest.n
+		// A front that answered without reading the body (a request with no route) leaves the
+		// rest of it for the record, up to the limit, as net/http would read it to reuse the
+		// connection; not when the client waits for a 100 Continue that will not come now.
+		if !tee.done && tee.c.n < int64(r.limit) && !strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
+			io.Copy(io.Discard, io.LimitReader(tee, int64(r.limit)-tee.c.n+1)) //nolint:errcheck // a body that fails is recorded as far as it went.
+		}
+		got := tee.c.body()
 		switch {
-		case head.n < int64(r.limit) || rest.eof:
-			got.Truncated = got.Size > int64(len(got.Data))
+		case tee.done:
 		case req.ContentLength >= 0:
 			got.Size, got.Truncated = req.ContentLength, req.ContentLength > int64(len(got.Data))
 		default:
@@ -464,25 +462,21 @@ func (r *Recorder) Clear() {
 	r.publish(message{cleared: true})
 }
 
-// countingReader counts what is read through it and notes the end.
-type countingReader struct {
-	r   io.Reader
-	n   int64
-	eof bool
+// teeReader captures what is read through it and notes when it reached the end.
+type teeReader struct {
+	r    io.Reader
+	c    capture
+	done bool
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if errors.Is(err, io.EOF) {
-		c.eof = true
+func (t *teeReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.c.Write(p[:n]) //nolint:errcheck // a capture never fails.
+	if err != nil {
+		t.done = t.done || errors.Is(err, io.EOF)
 	}
 	return n, err
 }
-
-type errReader struct{ err error }
-
-func (e *errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // responseRecorder passes a response on and records it: the status and headers as first
 // written, and the head of the body.
