@@ -275,7 +275,7 @@ func summary(t *testing.T, rec *inspect.Recorder, id uint64) inspect.Summary {
 func getJSON(t *testing.T, h http.Handler, path string, v any) {
 	t.Helper()
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+	h.ServeHTTP(w, inspectorRequest("GET", path, nil))
 	if w.Code != 200 {
 		t.Fatalf("GET %s: %d %s", path, w.Code, w.Body)
 	}

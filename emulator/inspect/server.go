@@ -10,9 +10,11 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 //go:embed ui
@@ -40,7 +42,26 @@ func (r *Recorder) Handler(ctx context.Context) http.Handler {
 	mux.HandleFunc("GET /api/entries/{id}/invocations/{n}/event", u.event)
 	mux.HandleFunc("POST /api/entries/{id}/replay", u.replay)
 	mux.HandleFunc("GET /api/builds", u.builds)
-	return http.NewCrossOriginProtection().Handler(mux)
+	return machineHostsOnly(http.NewCrossOriginProtection().Handler(mux))
+}
+
+// machineHostsOnly refuses requests addressed to a host name other than localhost: the recorded
+// requests may hold credentials, and a page on a name that its owner points at 127.0.0.1 (DNS
+// rebinding) would otherwise read them as if it were the inspector's own. An IP address cannot
+// be rebound, so --host 0.0.0.0 still serves other machines that use the address.
+func machineHostsOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host
+		}
+		host = strings.TrimSuffix(strings.ToLower(host), ".")
+		if host != "localhost" && !strings.HasSuffix(host, ".localhost") && net.ParseIP(strings.Trim(host, "[]")) == nil {
+			http.Error(w, "the inspector answers only requests addressed to an IP address or localhost", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 type ui struct {

@@ -17,6 +17,14 @@ import (
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
+// inspectorRequest is a request to the inspector as the page sends it (httptest's default host
+// name, example.com, is refused).
+func inspectorRequest(method, path string, body io.Reader) *http.Request {
+	req := httptest.NewRequest(method, path, body)
+	req.Host = "127.0.0.1:8001"
+	return req
+}
+
 // TestInspectorTrafficIsNotRecorded: the page, its assets, the API and the stream are served
 // without a single entry or invoke.
 func TestInspectorTrafficIsNotRecorded(t *testing.T) {
@@ -130,7 +138,7 @@ func TestStreamEndsWithItsContext(t *testing.T) {
 
 func postJSON(t *testing.T, h http.Handler, path, body string, header http.Header) *httptest.ResponseRecorder {
 	t.Helper()
-	req := httptest.NewRequest("POST", path, strings.NewReader(body))
+	req := inspectorRequest("POST", path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for k, vs := range header {
 		req.Header[k] = vs
@@ -221,7 +229,7 @@ func TestEventDownload(t *testing.T) {
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			ui.ServeHTTP(w, httptest.NewRequest("GET", tc.path, nil))
+			ui.ServeHTTP(w, inspectorRequest("GET", tc.path, nil))
 			if w.Code != tc.wantStatus {
 				t.Fatalf("%d %s", w.Code, w.Body)
 			}
@@ -253,6 +261,29 @@ func TestCurl(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := inspect.Curl(&tc.req); got != tc.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestHostNames: the inspector answers requests addressed to an IP address or localhost, and
+// refuses other names (a rebound DNS name would let another site's page read the records).
+func TestHostNames(t *testing.T) {
+	ui := newRig(inspect.Options{}).rec.Handler(t.Context())
+	for _, tc := range []struct {
+		host string
+		want int
+	}{
+		{"127.0.0.1:8001", 200}, {"localhost:8001", 200}, {"[::1]:8001", 200}, {"192.0.2.7:8001", 200},
+		{"app.localhost", 200}, {"evil.example:8001", 403}, {"localhost.evil.example", 403},
+	} {
+		t.Run(tc.host, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/api/entries", nil)
+			req.Host = tc.host
+			w := httptest.NewRecorder()
+			ui.ServeHTTP(w, req)
+			if w.Code != tc.want {
+				t.Errorf("Host %s: %d, want %d", tc.host, w.Code, tc.want)
 			}
 		})
 	}
