@@ -24,6 +24,7 @@ import (
 const (
 	DefaultSize      = 500
 	DefaultBodyLimit = 256 << 10
+	DefaultMaxBytes  = 64 << 20
 )
 
 // maxInvocations bounds the invocations kept on one entry (an authorizer's and the function's
@@ -47,6 +48,10 @@ type Options struct {
 	// BodyLimit is how much of each body, event, result, log and header set is kept
 	// (DefaultBodyLimit when 0); what goes past it is cut and marked.
 	BodyLimit int
+	// MaxBytes bounds what the entries hold together, as the recorder counts it
+	// (DefaultMaxBytes when 0): past it the oldest go first, even when fewer than Size are kept.
+	// Size entries at their largest would hold several times BodyLimit each.
+	MaxBytes int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -57,12 +62,12 @@ type Options struct {
 // way whether the inspector is on or off.
 type Recorder struct {
 	size, limit int
+	maxBytes    int64
 	now         func() time.Time
 
 	mu    sync.Mutex
 	seq   uint64
-	ring  []*Entry // oldest at head once full
-	head  int
+	ring  []*Entry // oldest first
 	byEx  map[*invocation.Exchange]*Entry
 	bytes int64
 	// builds is the build and reload history, oldest first, at most maxBuilds.
@@ -81,11 +86,14 @@ func New(opts Options) *Recorder {
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = DefaultBodyLimit
 	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	return &Recorder{
-		size: opts.Size, limit: opts.BodyLimit, now: opts.Now,
+		size: opts.Size, limit: opts.BodyLimit, maxBytes: opts.MaxBytes, now: opts.Now,
 		byEx: map[*invocation.Exchange]*Entry{}, subs: map[*subscriber]struct{}{}, fronts: map[string]http.Handler{},
 	}
 }
@@ -177,14 +185,6 @@ func (r *Recorder) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return Stats{Entries: len(r.ring), Bytes: r.bytes, Builds: len(r.builds)}
-}
-
-// Limits are the ring size and the body limit in force.
-func (r *Recorder) Limits() (size, bodyLimit int) {
-	if r == nil {
-		return 0, 0
-	}
-	return r.size, r.limit
 }
 
 // replayKey marks the context of a replayed request with the entry it replays.
@@ -342,7 +342,7 @@ func (r *Recorder) invoked(ex *invocation.Exchange, inv Invocation) {
 	})
 }
 
-// add puts e, made for ex (nil for none), in the ring, evicting the oldest entry when it is
+// add puts e, made for ex (nil for none), in the ring, evicting the oldest entries when it is
 // full. Called with mu held.
 func (r *Recorder) add(e *Entry, ex *invocation.Exchange) {
 	if ex != nil {
@@ -353,18 +353,26 @@ func (r *Recorder) add(e *Entry, ex *invocation.Exchange) {
 	e.ID = r.seq
 	e.size = e.account()
 	r.bytes += int64(e.size)
-	if len(r.ring) < r.size {
-		r.ring = append(r.ring, e)
-		return
+	if len(r.ring) == r.size {
+		r.evictOldest()
 	}
-	old := r.ring[r.head]
-	r.evict(old)
-	r.ring[r.head] = e
-	r.head = (r.head + 1) % r.size
+	r.ring = append(r.ring, e)
+	r.trim()
 }
 
-// evict forgets old. Called with mu held.
-func (r *Recorder) evict(old *Entry) {
+// trim evicts the oldest entries while they hold more than maxBytes; the newest one stays.
+// Called with mu held.
+func (r *Recorder) trim() {
+	for r.bytes > r.maxBytes && len(r.ring) > 1 {
+		r.evictOldest()
+	}
+}
+
+// evictOldest forgets the oldest entry. Called with mu held.
+func (r *Recorder) evictOldest() {
+	old := r.ring[0]
+	r.ring[0] = nil // the backing array must not keep it alive
+	r.ring = r.ring[1:]
 	old.evicted = true
 	r.bytes -= int64(old.size)
 	if old.ex != nil {
@@ -388,6 +396,7 @@ func (r *Recorder) changeLocked(e *Entry, f func()) {
 	r.bytes += int64(size - e.size)
 	e.size = size
 	r.publish(message{entry: e})
+	r.trim()
 }
 
 // account is what e holds, in bytes, as the recorder counts it.
@@ -421,7 +430,7 @@ func (r *Recorder) Entries() []Entry {
 // eachNewest calls f on every entry, newest first. Called with mu held.
 func (r *Recorder) eachNewest(f func(*Entry)) {
 	for i := len(r.ring) - 1; i >= 0; i-- {
-		f(r.ring[(r.head+i)%len(r.ring)])
+		f(r.ring[i])
 	}
 }
 
@@ -457,7 +466,7 @@ func (r *Recorder) Clear() {
 	for _, e := range r.ring {
 		e.evicted = true
 	}
-	r.ring, r.head, r.bytes = nil, 0, 0
+	r.ring, r.bytes = nil, 0
 	clear(r.byEx)
 	r.publish(message{cleared: true})
 }

@@ -132,6 +132,39 @@ func TestRingKeepsTheLastN(t *testing.T) {
 	}
 }
 
+// TestByteBudget: past MaxBytes the oldest entries go, however few are left, but never the newest.
+func TestByteBudget(t *testing.T) {
+	const limit, budget = 1 << 10, 20 << 10
+	for _, tc := range []struct {
+		name     string
+		bodySize int
+		maxKept  int
+	}{
+		{"small entries fill the ring", 10, 100},
+		{"large entries stop at the budget", 4 << 10, 10},
+		{"one entry over the budget stays alone", 4 << 10, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := inspect.Options{Size: 100, BodyLimit: limit, MaxBytes: budget}
+			if tc.maxKept == 1 {
+				opts.MaxBytes = 100 // less than any entry
+			}
+			g := newRig(opts)
+			body := bytes.Repeat([]byte("x"), tc.bodySize)
+			for i := range 300 {
+				g.do("POST", fmt.Sprintf("/r/%d", i), body, nil)
+			}
+			st, es := g.rec.Stats(), g.rec.Entries()
+			if st.Entries > tc.maxKept || st.Entries == 0 || es[0].Request.URI != "/r/299" {
+				t.Errorf("%d entries kept (newest %s), want 1 to %d with the newest", st.Entries, es[0].Request.URI, tc.maxKept)
+			}
+			if st.Entries > 1 && st.Bytes > opts.MaxBytes {
+				t.Errorf("%d bytes held, over the budget of %d", st.Bytes, opts.MaxBytes)
+			}
+		})
+	}
+}
+
 func TestBodiesAreCut(t *testing.T) {
 	const limit = 64
 	big := bytes.Repeat([]byte("a"), 200)

@@ -72,9 +72,9 @@ type ui struct {
 func (u *ui) index(w http.ResponseWriter, _ *http.Request) {
 	var b bytes.Buffer
 	data := struct {
-		Size, BodyLimit int
-		BodyLimitText   string
-	}{u.r.size, u.r.limit, byteSize(u.r.limit)}
+		Size                        int
+		BodyLimitText, MaxBytesText string
+	}{u.r.size, byteSize(u.r.limit), byteSize(int(u.r.maxBytes))}
 	if err := page.Execute(&b, data); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
