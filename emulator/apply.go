@@ -17,10 +17,12 @@ import (
 	"github.com/devserver/devserver/project"
 )
 
-// outcome is what applying a plan did, for the reload line.
+// outcome is what applying a plan did, for the reload line and the inspector's history.
 type outcome struct {
 	rebuilt, failed, restarted []string
-	buildTime, swapTime        time.Duration
+	// errors are the failed builds' messages by function: the compiler's output, in full.
+	errors              map[string]string
+	buildTime, swapTime time.Duration
 }
 
 // apply carries out pl transactionally: it builds into fresh folders, starts one warm instance
@@ -33,6 +35,7 @@ func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out 
 	if out == nil {
 		out = &outcome{}
 	}
+	out.errors = map[string]string{}
 	began := time.Now()
 	results := s.buildAll(ctx, next, pl.rebuild)
 	out.buildTime = time.Since(began)
@@ -66,6 +69,7 @@ func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out 
 		switch {
 		case errors.As(r.err, &berr):
 			out.failed = append(out.failed, r.f.Name)
+			out.errors[r.f.Name] = berr.Output
 			failed[r.f.Name] = berr
 			status := "still serving the last good build"
 			if e := cur.fns[r.f.Name]; e == nil || e.pool == nil {
@@ -74,6 +78,7 @@ func (s *Server) apply(ctx context.Context, next *project.Project, pl plan, out 
 			s.term.Line("", fmt.Sprintf("build failed: %s (%s)\n%s", r.f.Name, status, strings.TrimRight(berr.Output, "\n")))
 		case r.err != nil:
 			out.failed = append(out.failed, r.f.Name)
+			out.errors[r.f.Name] = r.err.Error()
 			s.term.Line("", "build failed: "+r.err.Error())
 		default:
 			out.rebuilt = append(out.rebuilt, r.f.Name)

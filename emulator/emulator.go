@@ -24,6 +24,7 @@ import (
 
 	"github.com/devserver/devserver/emulator/apigateway"
 	"github.com/devserver/devserver/emulator/console"
+	"github.com/devserver/devserver/emulator/inspect"
 	"github.com/devserver/devserver/emulator/invocation"
 	"github.com/devserver/devserver/emulator/invokeapi"
 	"github.com/devserver/devserver/emulator/pool"
@@ -95,6 +96,12 @@ type Config struct {
 	HeaderTimeout, IdleTimeout time.Duration
 	// Debug, when set, runs one function under a debugger.
 	Debug *Debug
+	// InspectorAddr is host:port for the inspector's page; "" turns the inspector off (nothing
+	// is recorded then); port 0 picks a free one.
+	InspectorAddr string
+	// InspectorSize is how many requests and invocations the inspector keeps
+	// (inspect.DefaultSize when 0).
+	InspectorSize int
 }
 
 // Defaults for Config's timeouts. A request's body may take as long as API Gateway would wait for
@@ -111,19 +118,25 @@ type Addrs struct {
 	API string
 	// Lambda is the Lambda Invoke API's; "" when it is not served.
 	Lambda string
+	// Inspector is the inspector's; "" when it is off.
+	Inspector string
 }
 
 // ListenError is a front that could not listen on its address (a busy port, say).
 type ListenError struct {
 	Addr string
-	// Lambda is true for the Lambda Invoke API, false for the API Gateway front.
-	Lambda bool
-	Err    error
+	// Lambda is true for the Lambda Invoke API, Inspector for the inspector; neither for the API
+	// Gateway front.
+	Lambda, Inspector bool
+	Err               error
 }
 
 func (e *ListenError) Error() string {
-	if e.Lambda {
+	switch {
+	case e.Lambda:
 		return fmt.Sprintf("listen on %s for the Lambda Invoke API: %v", e.Addr, e.Err)
+	case e.Inspector:
+		return fmt.Sprintf("listen on %s for the inspector: %v", e.Addr, e.Err)
 	}
 	return fmt.Sprintf("listen on %s: %v", e.Addr, e.Err)
 }
@@ -141,6 +154,8 @@ type Server struct {
 	seq      atomic.Int64 // numbers build folders
 	gw       *apigateway.Gateway
 	lambda   *invokeapi.API
+	// rec records requests and invocations for the inspector; nil when it is off.
+	rec *inspect.Recorder
 	// handler is the API Gateway front inside the dev loop and the access log.
 	handler http.Handler
 	// lambdaHandler is the Invoke API inside the same two wrappers.
@@ -174,10 +189,18 @@ func New(cfg Config) *Server {
 	if cfg.Debug != nil {
 		s.debugger = pool.NewDebugger(cfg.Debug.Command...)
 	}
-	s.gw = apigateway.New(apigateway.Config{Invoker: invocation.Recording(s.reg), Log: cfg.Log, AccountID: AccountID, Region: region}, cfg.Project)
-	s.handler = apigateway.AnswerHTTP11(console.AccessLog(cfg.Log, s.devLoop(s.gw)))
-	s.lambda = invokeapi.New(invokeapi.Config{Invoker: invocation.Recording(s.reg), Model: s.Model, Log: cfg.Log, Region: region, AccountID: AccountID})
-	s.lambdaHandler = console.AccessLog(cfg.Log, s.devLoop(s.lambda))
+	if cfg.InspectorAddr != "" {
+		s.rec = inspect.New(inspect.Options{Size: cfg.InspectorSize})
+	}
+	inv := invocation.Recording(s.rec.Invoker(s.reg))
+	s.gw = apigateway.New(apigateway.Config{Invoker: inv, Log: cfg.Log, AccountID: AccountID, Region: region}, cfg.Project)
+	// The recorder sits inside the access log, which makes the request's Exchange, and outside
+	// the dev loop, which may replace the front's answer: it records what the client got.
+	s.handler = apigateway.AnswerHTTP11(console.AccessLog(cfg.Log, s.rec.Record("apigateway", s.devLoop(s.gw))))
+	s.rec.ReplayTo("apigateway", s.handler)
+	s.lambda = invokeapi.New(invokeapi.Config{Invoker: inv, Model: s.Model, Log: cfg.Log, Region: region, AccountID: AccountID})
+	s.lambdaHandler = console.AccessLog(cfg.Log, s.rec.Record("lambda", s.devLoop(s.lambda)))
+	s.rec.ReplayTo("lambda", s.lambdaHandler)
 	return s
 }
 
@@ -211,7 +234,18 @@ func (s *Server) LambdaHandler() http.Handler { return s.lambdaHandler }
 // Build builds every function and makes its pool, for tests and benchmarks that serve Handler
 // themselves. Unlike Run it is strict: a compile error (a *gobuild.Error) fails it.
 func (s *Server) Build(ctx context.Context) error {
-	return s.apply(ctx, s.cfg.Project, plan{rebuild: s.cfg.Project.Functions}, nil, true)
+	var out outcome
+	if err := s.apply(ctx, s.cfg.Project, plan{rebuild: s.cfg.Project.Functions}, &out, true); err != nil {
+		return err
+	}
+	s.builtFirst(out)
+	return nil
+}
+
+// builtFirst puts the first build in the inspector's history.
+func (s *Server) builtFirst(out outcome) {
+	s.rec.Built(inspect.Build{Initial: true, Rebuilt: out.rebuilt, Failed: out.failed, Errors: out.errors,
+		BuildTime: out.buildTime, SwapTime: out.swapTime})
 }
 
 func (s *Server) cacheDir() string {
@@ -243,6 +277,17 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		addrs.Lambda = lambdaLn.Addr().String()
 	}
+	var iln net.Listener
+	if s.rec != nil {
+		if iln, err = net.Listen("tcp", s.cfg.InspectorAddr); err != nil {
+			ln.Close()
+			if lambdaLn != nil {
+				lambdaLn.Close()
+			}
+			return &ListenError{Addr: s.cfg.InspectorAddr, Inspector: true, Err: err}
+		}
+		addrs.Inspector = iln.Addr().String()
+	}
 	s.gate.changing() // the first build is a change every request waits for
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -251,7 +296,11 @@ func (s *Server) Run(ctx context.Context) error {
 	if lambdaLn != nil {
 		s.serve(gctx, g, lambdaLn, s.lambdaHandler, nil)
 	}
-	err = s.apply(ctx, s.cfg.Project, plan{rebuild: s.cfg.Project.Functions}, nil, false)
+	if iln != nil {
+		s.serve(gctx, g, iln, s.rec.Handler(gctx), nil)
+	}
+	var out outcome
+	err = s.apply(ctx, s.cfg.Project, plan{rebuild: s.cfg.Project.Functions}, &out, false)
 	s.progress.Settle() // requests print from now on: no more live line
 	s.gate.begin()
 	s.gate.open()
@@ -260,6 +309,7 @@ func (s *Server) Run(ctx context.Context) error {
 		g.Wait() //nolint:errcheck // the build's error is the one to report.
 		return err
 	}
+	s.builtFirst(out)
 	if s.cfg.Reload {
 		if err := s.startWatching(gctx, g); err != nil {
 			cancel()

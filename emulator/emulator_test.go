@@ -52,8 +52,9 @@ type testServer struct {
 	Term           *syncBuffer
 }
 
-// start builds the functions of a config written in the test and serves them.
-func start(t *testing.T, config string, maxInstances int) *testServer {
+// start builds the functions of a config written in the test and serves them; configure, when
+// given, changes the emulator's settings first.
+func start(t *testing.T, config string, maxInstances int, configure ...func(*emulator.Config)) *testServer {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Dir(file)
@@ -62,14 +63,18 @@ func start(t *testing.T, config string, maxInstances int) *testServer {
 		t.Fatalf("parse config: %v", err)
 	}
 	term := newSyncBuffer()
-	s := emulator.New(emulator.Config{
+	cfg := emulator.Config{
 		Project:      p,
 		CacheDir:     t.TempDir(),
 		MaxInstances: maxInstances,
 		Terminal:     term.term,
 		Log:          slog.New(slog.NewTextHandler(term.term, nil)),
 		Environ:      []string{"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "HOME=/root", "SECRET_OF_THE_SHELL=1"},
-	})
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	s := emulator.New(cfg)
 	if err := s.Build(context.Background()); err != nil {
 		t.Fatalf("build: %v", err)
 	}
@@ -277,11 +282,32 @@ func rawExchange(t *testing.T, url, request string) string {
 }
 
 // TestHeaderNamesAsSent: header names reach the function as the client wrote them, in headers
-// and multiValueHeaders, as on API Gateway (net/http would canonicalise them).
+// and multiValueHeaders, as on API Gateway (net/http would canonicalise them); with the
+// inspector recording too, whose reading of the body must not hide the request's head.
 func TestHeaderNamesAsSent(t *testing.T) {
-	s := start(t, fmt.Sprintf(faultConfig, 29000), 0)
+	for _, tc := range []struct {
+		name      string
+		inspector bool
+		body      string
+	}{
+		{"inspector off", false, "body"},
+		{"inspector on", true, "body"},
+		{"inspector on, a body larger than the head the front keeps", true, strings.Repeat("b", 100<<10)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := start(t, fmt.Sprintf(faultConfig, 29000), 0, func(c *emulator.Config) {
+				if tc.inspector {
+					c.InspectorAddr = "127.0.0.1:0"
+				}
+			})
+			headerNamesAsSent(t, s, tc.body)
+		})
+	}
+}
+
+func headerNamesAsSent(t *testing.T, s *testServer, reqBody string) {
 	for i := range 2 { // twice: the second request reuses nothing of the first's head
-		answer := rawExchange(t, s.URL, "POST /echo HTTP/1.1\r\nhost: example\r\nx-lower-case: 1\r\ncontent-TYPE: text/plain\r\nX-Mixed-CASE: a\r\nx-mixed-case: b\r\nContent-Length: 4\r\n\r\nbody")
+		answer := rawExchange(t, s.URL, fmt.Sprintf("POST /echo HTTP/1.1\r\nhost: example\r\nx-lower-case: 1\r\ncontent-TYPE: text/plain\r\nX-Mixed-CASE: a\r\nx-mixed-case: b\r\nContent-Length: %d\r\n\r\n%s", len(reqBody), reqBody))
 		_, body, _ := strings.Cut(answer, "\n")
 		var ev struct {
 			Headers           map[string]string

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/devserver/devserver/emulator/inspect"
 	"github.com/devserver/devserver/emulator/pool"
 	"github.com/devserver/devserver/emulator/watcher"
 	"github.com/devserver/devserver/gobuild"
@@ -116,7 +117,7 @@ func (s *Server) reload(ctx context.Context, paths []string) (rebuilt []string) 
 	paths = slices.Compact(paths)
 	st := s.reg.snapshot()
 	old := st.proj
-	next := s.nextModel(old, paths)
+	next, problem := s.nextModel(old, paths)
 	c := change{old: old, next: next, paths: paths, deps: map[string][]string{}, moduleDir: st.moduleDir, failed: s.reg.failedBuilds()}
 	for name, e := range st.fns {
 		if e.deps != nil {
@@ -125,6 +126,9 @@ func (s *Server) reload(ctx context.Context, paths []string) (rebuilt []string) 
 	}
 	pl := planReload(c)
 	if next == old && pl.empty() {
+		if problem != "" {
+			s.rec.Built(inspect.Build{Changed: relPaths(old.Dir, paths), Problem: problem})
+		}
 		return nil
 	}
 	var out outcome
@@ -132,41 +136,53 @@ func (s *Server) reload(ctx context.Context, paths []string) (rebuilt []string) 
 		return nil // cancelled: devserver is stopping
 	}
 	s.term.Line("", reloadLine(next, paths, pl, next != old, out))
+	b := inspect.Build{Changed: relPaths(next.Dir, paths), Rebuilt: out.rebuilt, Failed: out.failed, Restarted: out.restarted,
+		Removed: pl.remove, Errors: out.errors, Problem: problem, BuildTime: out.buildTime, SwapTime: out.swapTime}
+	if next != old {
+		b.Routes = len(next.Routes)
+	}
+	s.rec.Built(b)
 	return out.rebuilt
 }
 
 // nextModel loads the model again when one of its files is among paths; a model that does not
-// load, or asks for what a reload cannot give, leaves old serving.
-func (s *Server) nextModel(old *project.Project, paths []string) *project.Project {
+// load, or asks for what a reload cannot give, leaves old serving, and problem says why.
+func (s *Server) nextModel(old *project.Project, paths []string) (next *project.Project, problem string) {
 	src := s.cfg.Source
 	if src == nil || !slices.ContainsFunc(src.Files(old), func(f string) bool { return slices.Contains(paths, f) }) {
-		return old
+		return old, ""
 	}
 	p, err := src.Load()
 	switch {
 	case err != nil:
-		s.term.Line("", "reload: "+filepath.Base(old.ConfigFile)+" is invalid; still serving the last good one:\n"+err.Error())
-		return old
+		problem = filepath.Base(old.ConfigFile) + " is invalid; still serving the last good one:\n" + err.Error()
 	case p.API.Kind != old.API.Kind:
-		s.term.Line("", fmt.Sprintf("reload: %s: api.kind changed from %s to %s; restart devserver run to serve it (still serving the last good config)", p.API.KindPos, old.API.Kind, p.API.Kind))
-		return old
+		problem = fmt.Sprintf("%s: api.kind changed from %s to %s; restart devserver run to serve it (still serving the last good config)", p.API.KindPos, old.API.Kind, p.API.Kind)
+	default:
+		for _, w := range p.Warnings {
+			s.term.Line("", "warning: "+w.String())
+		}
+		return p, ""
 	}
-	for _, w := range p.Warnings {
-		s.term.Line("", "warning: "+w.String())
+	s.term.Line("", "reload: "+problem)
+	return old, problem
+}
+
+// relPaths are paths relative to dir where they can be.
+func relPaths(dir string, paths []string) []string {
+	out := make([]string, 0, len(paths))
+	for _, p := range paths {
+		if rel, err := filepath.Rel(dir, p); err == nil {
+			p = rel
+		}
+		out = append(out, p)
 	}
-	return p
+	return out
 }
 
 // reloadLine is the one line a reload prints.
 func reloadLine(next *project.Project, paths []string, pl plan, modelChanged bool, out outcome) string {
-	var what []string
-	for _, p := range paths {
-		if rel, err := filepath.Rel(next.Dir, p); err == nil {
-			p = rel
-		}
-		what = append(what, p)
-	}
-	line := fmt.Sprintf("reload: %s changed; ", strings.Join(what, ", "))
+	line := fmt.Sprintf("reload: %s changed; ", strings.Join(relPaths(next.Dir, paths), ", "))
 	if len(out.rebuilt) > 0 {
 		line += fmt.Sprintf("rebuilt %s in %s; ", strings.Join(out.rebuilt, ", "), out.buildTime.Round(time.Millisecond))
 	}

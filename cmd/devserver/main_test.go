@@ -71,10 +71,10 @@ type running struct {
 }
 
 // startRun starts `devserver run` in dir on free ports (tests run in parallel: the Invoke API's
-// default 3001 would collide) and waits for the banner lines of both fronts.
+// default 3001 and the inspector's 8001 would collide) and waits for the banner lines of both fronts.
 func startRun(t *testing.T, dir string, args ...string) *running {
 	t.Helper()
-	cmd := exec.Command(devserverBin, append([]string{"run", "--port", "0", "--lambda-port", "0", "--project-dir", dir}, args...)...)
+	cmd := exec.Command(devserverBin, append([]string{"run", "--port", "0", "--lambda-port", "0", "--inspector-port", "0", "--project-dir", dir}, args...)...)
 	cmd.Env = append(os.Environ(), "DEVSERVER_VERBOSE=false")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // so that what it leaves behind can be found
 	stderr, err := cmd.StderrPipe()

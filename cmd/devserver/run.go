@@ -15,6 +15,7 @@ import (
 	"github.com/devserver/devserver/emulator"
 	"github.com/devserver/devserver/emulator/apigateway"
 	"github.com/devserver/devserver/emulator/console"
+	"github.com/devserver/devserver/emulator/inspect"
 	"github.com/devserver/devserver/project"
 )
 
@@ -34,11 +35,16 @@ The same functions are also served by the Lambda Invoke API on --lambda-port (sa
 "aws lambda invoke --endpoint-url" and the AWS SDKs' Lambda clients call (Invoke, with Event and
 DryRun, ListFunctions, GetFunction). --no-lambda turns it off.
 
+The inspector, a web page on --inspector-port (same host), lists the requests and invocations as
+they happen (the request, the event, the result, the response, the log and REPORT figures), replays
+them, and shows the builds and reloads. --no-inspector turns it off (nothing is recorded then).
+
 Every flag can also be set with an environment variable named DEVSERVER_ and the flag's name in
 upper case with - as _: DEVSERVER_PORT, DEVSERVER_LAMBDA_PORT, DEVSERVER_NO_LAMBDA, DEVSERVER_HOST,
-DEVSERVER_STAGE, DEVSERVER_PROJECT_DIR, DEVSERVER_CONFIG, DEVSERVER_MAX_INSTANCES,
-DEVSERVER_NO_RELOAD, DEVSERVER_VERBOSE, DEVSERVER_DEBUG, DEVSERVER_DEBUG_PORT. A flag on the
-command line wins over its variable.
+DEVSERVER_INSPECTOR_PORT, DEVSERVER_NO_INSPECTOR, DEVSERVER_INSPECTOR_SIZE, DEVSERVER_STAGE,
+DEVSERVER_PROJECT_DIR, DEVSERVER_CONFIG, DEVSERVER_MAX_INSTANCES, DEVSERVER_NO_RELOAD,
+DEVSERVER_VERBOSE, DEVSERVER_DEBUG, DEVSERVER_DEBUG_PORT. A flag on the command line wins over its
+variable.
 
 --debug FUNCTION builds that function for debugging (-gcflags=all=-N -l) and runs its one
 instance under Delve (dlv exec --headless --api-version 2 --accept-multiclient --continue),
@@ -49,6 +55,7 @@ A save rebuilds it and restarts Delve: attach again.`,
 		Example: `  devserver run                          # serve ./config.yaml on http://127.0.0.1:8000
   devserver run --port 0                 # any free port (printed in the banner)
   devserver run --lambda-port 0          # the Invoke API on any free port (printed in the banner)
+  devserver run --inspector-port 0       # the inspector on any free port (printed in the banner)
   devserver run --stage prod             # apply the config's "prod" stage
   devserver run --debug APIHandler       # APIHandler under Delve on 127.0.0.1:2345
   DEVSERVER_PORT=9000 devserver run --project-dir ../my-api
@@ -89,18 +96,27 @@ A save rebuilds it and restarts Delve: attach again.`,
 				}
 				lambdaAddr = net.JoinHostPort(host, strconv.Itoa(lambdaPort))
 			}
+			inspectorPort, inspectorAddr := 0, ""
+			if !s.v.GetBool("no-inspector") {
+				if inspectorPort, err = s.port("inspector-port"); err != nil {
+					return fmt.Errorf("%w; --no-inspector turns the inspector off", err)
+				}
+				inspectorAddr = net.JoinHostPort(host, strconv.Itoa(inspectorPort))
+			}
 			srv := emulator.New(emulator.Config{
-				Project:      p,
-				Addr:         addr,
-				LambdaAddr:   lambdaAddr,
-				MaxInstances: s.v.GetInt("max-instances"),
-				Terminal:     out,
-				Progress:     console.NewProgress(out, live),
-				Log:          newLogger(out, s.v.GetBool("verbose")),
-				Environ:      os.Environ(),
-				Reload:       !s.v.GetBool("no-reload"),
-				Source:       src,
-				Debug:        debug,
+				Project:       p,
+				Addr:          addr,
+				LambdaAddr:    lambdaAddr,
+				InspectorAddr: inspectorAddr,
+				InspectorSize: s.v.GetInt("inspector-size"),
+				MaxInstances:  s.v.GetInt("max-instances"),
+				Terminal:      out,
+				Progress:      console.NewProgress(out, live),
+				Log:           newLogger(out, s.v.GetBool("verbose")),
+				Environ:       os.Environ(),
+				Reload:        !s.v.GetBool("no-reload"),
+				Source:        src,
+				Debug:         debug,
 				Ready: func(a emulator.Addrs) {
 					out.Flush() // the build lines first
 					printBanner(cmd.OutOrStdout(), a, p)
@@ -113,6 +129,8 @@ A save rebuilds it and restarts Delve: attach again.`,
 				flag, busy := "--port", port
 				if le := (*emulator.ListenError)(nil); errors.As(err, &le) && le.Lambda {
 					flag, busy = "--lambda-port", lambdaPort
+				} else if le != nil && le.Inspector {
+					flag, busy = "--inspector-port", inspectorPort
 				}
 				return fmt.Errorf("%w\nanother program (another devserver run?) has port %d on %s: stop it, choose another with %s, or %s 0 for any free port", err, busy, host, flag, flag)
 			case err != nil && cmd.Context().Err() != nil && errors.Is(err, context.Canceled):
@@ -130,6 +148,9 @@ A save rebuilds it and restarts Delve: attach again.`,
 	f.Bool("no-lambda", false, "do not serve the Lambda Invoke API")
 	f.Int("max-instances", emulator.DefaultMaxInstances, "local cap on instances per function; more requests wait")
 	f.Bool("no-reload", false, "do not rebuild when sources or config.yaml change")
+	f.Int("inspector-port", 8001, "port of the inspector's page, on the same host (0 picks a free one)")
+	f.Bool("no-inspector", false, "do not serve the inspector (nothing is recorded)")
+	f.Int("inspector-size", inspect.DefaultSize, "how many requests and invocations the inspector keeps")
 	f.BoolP("verbose", "v", false, "log more (e.g. when a change is seen)")
 	f.String("debug", "", "run `FUNCTION` under Delve (dlv on PATH), untimed, for a debugger to attach")
 	f.Int("debug-port", 2345, "port Delve listens on for --debug, on 127.0.0.1 (0 picks a free one)")
@@ -152,6 +173,9 @@ func printBanner(w io.Writer, a emulator.Addrs, p *project.Project) {
 	}
 	if a.Lambda != "" {
 		fmt.Fprintf(w, "Lambda Invoke API on http://%s (aws lambda invoke --endpoint-url http://%s ...)\n", a.Lambda, a.Lambda)
+	}
+	if a.Inspector != "" {
+		fmt.Fprintf(w, "Inspector on http://%s\n", a.Inspector)
 	}
 	for _, f := range p.Functions {
 		if f.URL != nil {
