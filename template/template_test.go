@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,10 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devserver/devserver/internal/testkit"
 	"github.com/devserver/devserver/project"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // goldenCases are the templates kept under testdata/golden, each linted by cfn-lint.
 var goldenCases = []struct {
@@ -57,7 +54,7 @@ func TestGenerateGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", "golden", tc.name+"."+tc.format), got)
+			testkit.Golden(t, filepath.Join("testdata", "golden", tc.name+"."+tc.format), got)
 		})
 	}
 }
@@ -105,7 +102,7 @@ func TestGenerateIsDeterministic(t *testing.T) {
 		}
 		for format, b := range out {
 			if !bytes.Equal(b, first[format]) {
-				t.Fatalf("run %d gave different %s:\n%s", i, format, lineDiff(string(first[format]), string(b)))
+				t.Fatalf("run %d gave different %s:\n%s", i, format, testkit.Diff(string(first[format]), string(b)))
 			}
 		}
 	}
@@ -405,78 +402,6 @@ func codeURIs(p *project.Project) map[string]string {
 		}
 	}
 	return uris
-}
-
-func golden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("read golden file (create it with -update): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (- golden, + generated; rewrite with go test ./template -update):\n%s", file, lineDiff(string(want), string(got)))
-	}
-}
-
-// lineDiff shows the lines only in want (-) and only in got (+), with two lines of context,
-// from a longest-common-subsequence alignment; templates are small enough for O(n·m).
-func lineDiff(want, got string) string {
-	a, b := strings.Split(want, "\n"), strings.Split(got, "\n")
-	lcs := make([][]int, len(a)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	type line struct {
-		op   byte
-		text string
-	}
-	var lines []line
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case i < len(a) && j < len(b) && a[i] == b[j]:
-			lines = append(lines, line{' ', a[i]})
-			i, j = i+1, j+1
-		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
-			lines = append(lines, line{'-', a[i]})
-			i++
-		default:
-			lines = append(lines, line{'+', b[j]})
-			j++
-		}
-	}
-	var out strings.Builder
-	last := -1
-	for k, l := range lines {
-		near := false
-		for d := max(0, k-2); d <= min(len(lines)-1, k+2); d++ {
-			near = near || lines[d].op != ' '
-		}
-		if !near {
-			continue
-		}
-		if last >= 0 && k > last+1 {
-			out.WriteString("  ...\n")
-		}
-		fmt.Fprintf(&out, "%c %s\n", l.op, l.text)
-		last = k
-	}
-	return out.String()
 }
 
 func dig(t *testing.T, doc Document, path ...string) any {
