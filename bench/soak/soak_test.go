@@ -235,7 +235,7 @@ func run(ctx context.Context, opts options) (*report, error) {
 		return nil, err
 	}
 	term := console.NewTerminal(io.Discard) // the functions print a lot; the report says what matters
-	var warnings testkit.Buffer                // but what devserver warns about goes in the report
+	var warnings testkit.Buffer             // but what devserver warns about goes in the report
 	ready := make(chan string, 1)
 	srv := emulator.New(emulator.Config{
 		Project:  p,
