@@ -121,8 +121,25 @@ func TestInterruptDuringFirstBuild(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	sid := cmd.Process.Pid // devserver leads a session of its own: whatever it started is in it
+	inSession := func() []testkit.Proc {
+		return testkit.Procs(func(p testkit.Proc) bool { return p.SID == sid && p.State != 'Z' })
+	}
+	for len(inSession()) < 2 { // the go command, at least, has started
+		if time.Now().After(deadline) {
+			t.Fatalf("no build process in devserver's session:\n%s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
+	// Builds are owned like instances: the go command and its compilers are gone with devserver.
+	if left := inSession(); len(left) > 0 {
+		t.Errorf("Ctrl-C during the first build left %d processes of devserver's session: %+v", len(left), left)
+		for _, p := range left {
+			syscall.Kill(p.PID, syscall.SIGKILL)
+		}
+	}
 	if err != nil {
 		t.Errorf("Ctrl-C during the first build: %v, want exit status 0:\n%s", err, out.String())
 	}
