@@ -63,3 +63,23 @@ func TestServeSAMTemplate(t *testing.T) {
 		t.Errorf("after a save GET /hello = %d %q, want the new code", status, body)
 	}
 }
+
+// TestServeSAMTemplateHTTPAPI: the same sam init project with an HttpApi event is served as an
+// HTTP API (payload 2.0, the $default stage with no prefix).
+func TestServeSAMTemplateHTTPAPI(t *testing.T) {
+	dir := samApp(t)
+	tpl := filepath.Join(dir, "template.yaml")
+	b, err := os.ReadFile(tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, tpl, strings.Replace(string(b), "Type: Api", "Type: HttpApi", 1))
+	r := startRun(t, dir, "--template", "template.yaml")
+	status, body, h := getWithHeader(t, r.url+"/hello")
+	if status != 200 || !strings.HasPrefix(body, "hello from us-east-1/123456789012") || h.Get("Apigw-Requestid") == "" {
+		t.Errorf("GET /hello = %d %q (%v), want the function's answer through an HTTP API", status, body, h)
+	}
+	if status, body, _ := getWithHeader(t, r.url+"/nope"); status != 404 || body != `{"message":"Not Found"}` {
+		t.Errorf("GET /nope = %d %q, want the HTTP API's 404", status, body)
+	}
+}
