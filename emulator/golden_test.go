@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,12 +30,23 @@ routes:
 // masked replaces what differs between runs (ids, times, ports) so that events compare.
 func masked(t *testing.T, event []byte) []byte {
 	t.Helper()
+	return maskEvent(t, event, "requestId", "extendedRequestId", "requestTime", "requestTimeEpoch")
+}
+
+// maskEvent replaces what differs between runs in an event: the requestContext keys named (each
+// must be there and not empty), and the other ids, times and ports that API Gateway or a 1.0
+// event made by an HTTP API may carry.
+func maskEvent(t *testing.T, event []byte, required ...string) []byte {
+	t.Helper()
 	var v map[string]any
 	if err := json.Unmarshal(event, &v); err != nil {
 		t.Fatalf("event is not JSON: %v\n%s", err, event)
 	}
 	rc := v["requestContext"].(map[string]any)
-	for _, k := range []string{"requestId", "extendedRequestId", "requestTime", "requestTimeEpoch"} {
+	for _, k := range []string{"requestId", "time", "timeEpoch", "extendedRequestId", "requestTime", "requestTimeEpoch"} {
+		if _, ok := rc[k]; !ok && !slices.Contains(required, k) {
+			continue
+		}
 		if rc[k] == nil || rc[k] == "" {
 			t.Errorf("requestContext.%s is empty", k)
 		}
@@ -46,7 +58,7 @@ func masked(t *testing.T, event []byte) []byte {
 	}
 	out = regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAll(out, []byte("127.0.0.1:PORT"))
 	out = regexp.MustCompile(`Root=1-[0-9a-f]+-[0-9a-f]+`).ReplaceAll(out, []byte("Root=1-MASKED"))
-	out = regexp.MustCompile(`"X-Forwarded-Port": (\[\s*)?"\d+"`).ReplaceAll(out, []byte(`"X-Forwarded-Port": ${1}"PORT"`))
+	out = regexp.MustCompile(`"(x-forwarded-port|X-Forwarded-Port)": (\[\s*)?"\d+"`).ReplaceAll(out, []byte(`"$1": ${2}"PORT"`))
 	return append(out, '\n')
 }
 

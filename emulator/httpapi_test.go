@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -33,31 +32,10 @@ routes:
   - {path: $default, function: V2}
 `
 
-// maskedV2 replaces what differs between runs in a payload 2.0 event (ids, times, ports).
+// maskedV2 replaces what differs between runs in an event an HTTP API made (ids, times, ports).
 func maskedV2(t *testing.T, event []byte) []byte {
 	t.Helper()
-	var v map[string]any
-	if err := json.Unmarshal(event, &v); err != nil {
-		t.Fatalf("event is not JSON: %v\n%s", err, event)
-	}
-	rc := v["requestContext"].(map[string]any)
-	for _, k := range []string{"requestId", "time", "timeEpoch", "extendedRequestId", "requestTime", "requestTimeEpoch"} {
-		if _, ok := rc[k]; !ok {
-			continue
-		}
-		if rc[k] == nil || rc[k] == "" {
-			t.Errorf("requestContext.%s is empty", k)
-		}
-		rc[k] = "MASKED"
-	}
-	out, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out = regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAll(out, []byte("127.0.0.1:PORT"))
-	out = regexp.MustCompile(`Root=1-[0-9a-f]+-[0-9a-f]+`).ReplaceAll(out, []byte("Root=1-MASKED"))
-	out = regexp.MustCompile(`"(x-forwarded-port|X-Forwarded-Port)": (\[\s*)?"\d+"`).ReplaceAll(out, []byte(`"$1": ${2}"PORT"`))
-	return append(out, '\n')
+	return maskEvent(t, event)
 }
 
 func do(t *testing.T, method, url, body string, header http.Header) (int, http.Header, []byte) {
