@@ -12,7 +12,7 @@ import (
 // access log, the inspector) read it once the front has answered.
 type Exchange struct {
 	mu sync.Mutex
-	// Front names the front that served the request ("apigateway", "lambda").
+	// front names the front that served the request ("apigateway", "lambda").
 	front string
 	// route is the route key the front matched ("GET /pets/{id}").
 	route string
